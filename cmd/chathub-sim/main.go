@@ -1,0 +1,72 @@
+// Command chathub-sim serves the ChatHub operator API simulator over HTTP,
+// with optional faults, for trying the worker without the real ChatHub.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "chathub-sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("chathub-sim", flag.ContinueOnError)
+	addr := fs.String("addr", ":8090", "listen address")
+	orgs := fs.String("orgs", "24,25", "known organization ids, comma-separated")
+	var f chathubsim.Faults
+	fs.DurationVar(&f.Latency, "latency", 0, "delay before every answer")
+	fs.Float64Var(&f.ErrorRate, "error-rate", 0, "share of calls answered 503")
+	fs.Float64Var(&f.ThrottleRate, "throttle-rate", 0, "share of calls answered 429")
+	fs.DurationVar(&f.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
+	fs.Float64Var(&f.SyncDropRate, "sync-drop-rate", 0, "share of synchronize calls applied and then left unanswered")
+	fs.Float64Var(&f.StatusDropRate, "status-drop-rate", 0, "share of status calls applied and then left unanswered")
+	fs.IntVar(&f.RateLimit, "rate-limit", 0, "answer 429 beyond this many calls a second (0: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	token := os.Getenv("CHATHUB_TOKEN")
+	if token == "" {
+		return errors.New("CHATHUB_TOKEN must be set: the token the simulator accepts")
+	}
+	known := map[int]string{}
+	for _, field := range strings.Split(*orgs, ",") {
+		id, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || id <= 0 {
+			return fmt.Errorf("-orgs: %q is not a positive integer", field)
+		}
+		known[id] = "Organization " + strconv.Itoa(id)
+	}
+	sim := chathubsim.New(token, known)
+	sim.SetFaults(f)
+
+	srv := &http.Server{Addr: *addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Fprintf(os.Stderr, "chathub-sim: listening on %s, organizations %s\n", *addr, *orgs)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}

@@ -1,0 +1,25 @@
+// Package await lets tests wait on a condition with a deadline instead of
+// sleeping.
+package await
+
+import (
+	"testing"
+	"time"
+)
+
+// True polls cond every few milliseconds until it holds, and fails the test
+// if it does not within timeout.
+func True(tb testing.TB, timeout time.Duration, cond func() bool, what string) {
+	tb.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			tb.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package chathub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for a Client; each has an Option.
+const (
+	DefaultTimeout     = 15 * time.Second
+	DefaultRateLimit   = 5
+	DefaultRetryWindow = 10 * time.Second
+	DefaultCacheTTL    = time.Minute
+	// DefaultMaxBodySize caps a success body: a list of 50,000 operators.
+	DefaultMaxBodySize = 8 << 20
+	// maxErrorBody caps what is read of an error response.
+	maxErrorBody = 64 << 10
+	// maxRetryAfter caps how long one Retry-After can hold the client.
+	maxRetryAfter = time.Hour
+	// maxMessage caps ChatHub's message as it is kept in an error.
+	maxMessage = 512
+)
+
+// The endpoints, as named in metrics and errors.
+const (
+	EndpointList        = "list"
+	EndpointSynchronize = "synchronize"
+	EndpointStatus      = "status"
+)
+
+// CallObserver learns of every HTTP call the client made: its endpoint,
+// the HTTP status (0 when no response came) and how long it took.
+type CallObserver func(endpoint string, status int, took time.Duration)
+
+// Client calls the ChatHub operator API. It is safe for concurrent use; all
+// its calls share one Limiter.
+type Client struct {
+	baseURL     *url.URL
+	token       string
+	http        *http.Client
+	timeout     time.Duration
+	limiter     Limiter
+	retryWindow time.Duration
+	maxBody     int64
+	cache       *listCache
+	observe     CallObserver
+	userAgent   string
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithHTTPClient sets the HTTP client (its own Timeout is left alone; the
+// per-request timeout comes from WithTimeout).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("http client is nil")
+		}
+		c.http = hc
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP request, from connect to the end of the body.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %s is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRateLimit paces calls at rps a second (0: no limit).
+func WithRateLimit(rps float64) Option {
+	return func(c *Client) error {
+		if rps < 0 {
+			return fmt.Errorf("rate limit %v is negative", rps)
+		}
+		c.limiter = NewPacer(rps)
+		return nil
+	}
+}
+
+// WithLimiter shares a Limiter, for example among several clients or
+// replicas.
+func WithLimiter(l Limiter) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("limiter is nil")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithRetryWindow bounds how long the idempotent calls (ListOperators,
+// SetStatus) retry transient trouble with exponential backoff; 0 turns
+// those retries off. Synchronize is never retried by the client.
+func WithRetryWindow(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("retry window %s is negative", d)
+		}
+		c.retryWindow = d
+		return nil
+	}
+}
+
+// WithCacheTTL keeps operator lists for d (0: no cache).
+func WithCacheTTL(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("cache TTL %s is negative", d)
+		}
+		c.cache = newListCache(d)
+		return nil
+	}
+}
+
+// WithMaxBodySize caps a success response's body.
+func WithMaxBodySize(n int64) Option {
+	return func(c *Client) error {
+		if n <= 0 {
+			return fmt.Errorf("max body size %d is not positive", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithCallObserver reports every HTTP call, for metrics.
+func WithCallObserver(o CallObserver) Option {
+	return func(c *Client) error {
+		c.observe = o
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// NewClient returns a client for the API at baseURL that authenticates with
+// the company token.
+func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
+	u, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(token) == "" {
+		return nil, errors.New("cannot create ChatHub client: token is empty")
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, errors.New("cannot create ChatHub client: token contains a line break")
+	}
+	c := &Client{
+		baseURL:     u,
+		token:       strings.TrimSpace(token),
+		http:        &http.Client{},
+		timeout:     DefaultTimeout,
+		limiter:     NewPacer(DefaultRateLimit),
+		retryWindow: DefaultRetryWindow,
+		maxBody:     DefaultMaxBodySize,
+		cache:       newListCache(DefaultCacheTTL),
+		observe:     func(string, int, time.Duration) {},
+		userAgent:   "chathub-operator-worker",
+	}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, fmt.Errorf("cannot create ChatHub client: %w", err)
+		}
+	}
+	if c.observe == nil {
+		c.observe = func(string, int, time.Duration) {}
+	}
+	return c, nil
+}
+
+// parseBaseURL accepts an absolute http(s) URL without credentials, query or
+// fragment.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("cannot create ChatHub client: base URL does not parse")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("cannot create ChatHub client: base URL %q must start with http:// or https://", u.Redacted())
+	case u.Host == "":
+		return nil, fmt.Errorf("cannot create ChatHub client: base URL %q has no host", u.Redacted())
+	case u.User != nil:
+		return nil, errors.New("cannot create ChatHub client: base URL must not carry credentials; use the token")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("cannot create ChatHub client: base URL %q must not have a query or fragment", u.Redacted())
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, nil
+}
+
+// String describes the client without its token.
+func (c *Client) String() string { return "chathub.Client(" + c.baseURL.String() + ")" }
+
+// GoString describes the client without its token.
+func (c *Client) GoString() string { return c.String() }
+
+// BaseURL returns the API's base URL.
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// Invalidate drops the cached list of one organization, so that the next
+// ListOperators asks ChatHub.
+func (c *Client) Invalidate(orgID int) { c.cache.invalidate(orgID) }
+
+// do sends one request and decodes a success body into v (when v is not
+// nil). It waits on the limiter first, and turns every failure into an
+// *Error of one class.
+func (c *Client) do(ctx context.Context, endpoint, method, path string, body, v any) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return &Error{Class: ErrTransient, Method: method, Path: path, Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	// wrote tells apart a failure before the request left (safe to retry)
+	// from one after (ChatHub may have acted on it).
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
+	req, err := c.newRequest(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(endpoint, 0, time.Since(start))
+		class := ErrTransient
+		if wrote.Load() {
+			class = ErrOutcomeUnknown
+		}
+		return &Error{Class: class, Method: method, Path: path, Err: stripURL(err)}
+	}
+	defer resp.Body.Close()
+	data, readErr := readCapped(resp.Body, c.maxBody)
+	c.observe(endpoint, resp.StatusCode, time.Since(start))
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := c.checkResponse(resp, data)
+		apiErr.Method, apiErr.Path = method, path
+		return apiErr
+	}
+	// ChatHub answered success: whatever went wrong from here, it acted.
+	if readErr != nil {
+		return &Error{Class: ErrOutcomeUnknown, Method: method, Path: path, StatusCode: resp.StatusCode, Err: readErr}
+	}
+	if v == nil {
+		return nil
+	}
+	if err := decodeInto(data, v); err != nil {
+		return &Error{Class: ErrOutcomeUnknown, Method: method, Path: path, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("cannot decode response: %w", err)}
+	}
+	return nil
+}
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
+	var r io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("cannot encode request: %w", err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	u := *c.baseURL
+	rel, err := url.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build request path: %w", err)
+	}
+	u.Path += rel.Path
+	u.RawQuery = rel.RawQuery
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "text/plain")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// checkResponse turns a non-2xx response into an *Error of the right
+// class. It is the one place where status codes get their meaning.
+func (c *Client) checkResponse(resp *http.Response, body []byte) *Error {
+	e := &Error{StatusCode: resp.StatusCode, Message: c.message(body)}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		e.Class = ErrUnauthorized
+	case code == http.StatusTooManyRequests:
+		e.Class = ErrThrottled
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		hold := e.RetryAfter
+		if hold <= 0 {
+			hold = time.Second
+		}
+		c.limiter.HoldUntil(time.Now().Add(hold))
+	case code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
+		// A gateway gave up waiting; ChatHub behind it may have acted.
+		e.Class = ErrOutcomeUnknown
+	case code == http.StatusNotImplemented:
+		e.Class = ErrPermanent
+	case code >= 500 || code == http.StatusRequestTimeout:
+		e.Class = ErrTransient
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	default:
+		e.Class = ErrPermanent
+	}
+	return e
+}
+
+// message keeps a short, single-line form of ChatHub's error body, with the
+// token taken out should ChatHub ever echo it.
+func (c *Client) message(body []byte) string {
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	msg := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, []byte("?")))), " ")
+	msg = strings.ReplaceAll(msg, c.token, "[redacted]")
+	if r := []rune(msg); len(r) > maxMessage {
+		msg = string(r[:maxMessage]) + "…"
+	}
+	return msg
+}
+
+// readCapped reads at most limit bytes, and fails if there is more.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return data, fmt.Errorf("cannot read response: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], fmt.Errorf("response is larger than %d bytes", limit)
+	}
+	return data, nil
+}
+
+// stripURL keeps the cause of a transport error but drops the *url.Error
+// wrapper's URL, which is noise in every message.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date; 0 when
+// absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return min(time.Duration(min(secs, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d, maxRetryAfter)
+		}
+	}
+	return 0
+}

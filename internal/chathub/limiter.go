@@ -1,0 +1,105 @@
+package chathub
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Limiter paces ChatHub calls. Every call waits on it before it starts, and
+// a 429 makes every caller hold off until ChatHub's Retry-After has passed.
+// The worker shares one Limiter among all its calls; a deployment of several
+// replicas can plug in one coordinated between them.
+type Limiter interface {
+	// Wait blocks until a call may start, or ctx is done.
+	Wait(ctx context.Context) error
+	// HoldUntil stops every call from starting before t.
+	HoldUntil(t time.Time)
+}
+
+// Pacer is a Limiter that starts calls at least 1/rps seconds apart, as the
+// API docs' own throttle does. It never bursts, so no one-second window
+// holds more than rps call starts.
+//
+// It measures the gap from the moment the previous call was let go, not
+// from when it was scheduled: golang.org/x/time/rate schedules by
+// reservation, so a caller that wakes a little late is followed by the next
+// one less than 1/rps later, and a window then holds rps+1 calls.
+type Pacer struct {
+	interval time.Duration
+	// turn admits one waiter at a time, so that the gap is kept between
+	// actual starts.
+	turn chan struct{}
+
+	mu        sync.Mutex
+	last      time.Time
+	heldUntil time.Time
+}
+
+// NewPacer returns a Pacer for rps calls a second; rps <= 0 means no limit
+// (a 429 still holds every caller back).
+func NewPacer(rps float64) *Pacer {
+	p := &Pacer{turn: make(chan struct{}, 1)}
+	if rps > 0 {
+		p.interval = time.Duration(float64(time.Second) / rps)
+	}
+	return p
+}
+
+// Wait blocks until the hold is over and at least 1/rps has passed since
+// the previous call started.
+func (p *Pacer) Wait(ctx context.Context) error {
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.turn }()
+	for {
+		p.mu.Lock()
+		at := p.heldUntil
+		if p.interval > 0 && !p.last.IsZero() {
+			at = later(at, p.last.Add(p.interval))
+		}
+		p.mu.Unlock()
+		d := time.Until(at)
+		if d <= 0 {
+			break
+		}
+		// The hold may grow while this caller sleeps, so look again after.
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	p.last = time.Now()
+	p.mu.Unlock()
+	return nil
+}
+
+// HoldUntil makes every caller wait until t; an earlier t than the current
+// hold changes nothing.
+func (p *Pacer) HoldUntil(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.heldUntil = later(p.heldUntil, t)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,124 @@
+package chathub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// ListOperators returns every operator of the organization, deleted ones
+// included. It answers from the cache while the list is fresh, and retries
+// transient trouble within the retry window.
+func (c *Client) ListOperators(ctx context.Context, orgID int) ([]Operator, error) {
+	if orgID <= 0 {
+		return nil, fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
+	}
+	if ops, ok := c.cache.get(orgID); ok {
+		return ops, nil
+	}
+	gen := c.cache.generation()
+	var ops []Operator
+	err := c.retry(ctx, func() error {
+		ops = nil
+		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, &ops)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
+	}
+	c.cache.put(orgID, ops, time.Now(), gen)
+	return ops, nil
+}
+
+// Synchronize creates the operators, one per item, and returns what ChatHub
+// says it created. It is not idempotent, so it is tried exactly once: on an
+// error wrapping ErrOutcomeUnknown, ChatHub may have created some or all of
+// them, and the caller must list the organization before trying again.
+// Names are trimmed before they are sent.
+func (c *Client) Synchronize(ctx context.Context, ops []NewOperator) ([]Operator, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	if err := ValidateNewOperators(ops); err != nil {
+		return nil, fmt.Errorf("cannot synchronize operators: %w", err)
+	}
+	body := make([]NewOperator, len(ops))
+	for i, op := range ops {
+		body[i] = NewOperator{OrganizationID: op.OrganizationID, Name: NormalizeName(op.Name)}
+	}
+	// Whatever happens, the lists of these organizations are stale now.
+	defer c.invalidateOrgs(body)
+	c.invalidateOrgs(body)
+
+	var created []Operator
+	if err := c.do(ctx, EndpointSynchronize, http.MethodPost, "/api/operator/synchronize", body, &created); err != nil {
+		return nil, fmt.Errorf("cannot synchronize %d operators: %w", len(ops), err)
+	}
+	return created, nil
+}
+
+// SetStatus changes one operator's status. Setting a status is idempotent,
+// so transient trouble is retried within the retry window.
+func (c *Client) SetStatus(ctx context.Context, id int64, status Status) error {
+	if id <= 0 {
+		return fmt.Errorf("cannot set operator status: %w", &ValidationError{Field: "id", Reason: "must be a positive integer"})
+	}
+	if !status.Valid() {
+		return fmt.Errorf("cannot set operator status: %w", &ValidationError{Field: "status", Reason: "must be 0, 1 or 2"})
+	}
+	defer c.cache.invalidateOperator(id)
+	body := struct {
+		ID     int64  `json:"id"`
+		Status Status `json:"status"`
+	}{id, status}
+	err := c.retry(ctx, func() error {
+		return c.do(ctx, EndpointStatus, http.MethodPost, "/api/operator/status", body, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("cannot set operator %d to %s: %w", id, status, err)
+	}
+	return nil
+}
+
+func (c *Client) invalidateOrgs(ops []NewOperator) {
+	for _, op := range ops {
+		c.cache.invalidate(op.OrganizationID)
+	}
+}
+
+// retry runs an idempotent call with jittered exponential backoff until it
+// succeeds, fails for good, the retry window closes or ctx is done. A 401
+// is not retried here: the token will not heal by itself within seconds.
+func (c *Client) retry(ctx context.Context, call func() error) error {
+	if c.retryWindow == 0 {
+		return call()
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 100 * time.Millisecond
+	b.MaxInterval = 2 * time.Second
+	b.MaxElapsedTime = c.retryWindow
+	attempts := 0
+	var last error
+	err := backoff.RetryNotify(func() error {
+		attempts++
+		last = call()
+		switch {
+		case last == nil:
+			return nil
+		case errors.Is(last, ErrUnauthorized) || !Retryable(last):
+			return backoff.Permanent(last)
+		}
+		return last
+	}, backoff.WithContext(b, ctx), func(error, time.Duration) {})
+	if err == nil || attempts == 1 {
+		return err
+	}
+	if last != nil && !errors.Is(err, last) {
+		err = errors.Join(last, err)
+	}
+	return fmt.Errorf("after %d attempts: %w", attempts, err)
+}
