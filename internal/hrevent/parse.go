@@ -1,0 +1,226 @@
+package hrevent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/schemas"
+)
+
+// ErrInvalid is wrapped by every *InvalidError.
+var ErrInvalid = errors.New("invalid event")
+
+// InvalidError says why a message is not a valid HR event, in words a person
+// can act on. Whatever could be read of the message is in Partial.
+type InvalidError struct {
+	Reason  string
+	Partial Partial
+}
+
+// Partial is what could be read of an invalid message.
+type Partial struct {
+	ID             string
+	Type           string
+	EmployeeID     string
+	OrganizationID int
+}
+
+func (e *InvalidError) Error() string { return e.Reason }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// Validator checks messages against the embedded schemas.
+type Validator struct {
+	envelope, hired, change, result *jsonschema.Schema
+}
+
+// NewValidator compiles the embedded schemas.
+func NewValidator() (*Validator, error) {
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	load := func(name string) (*jsonschema.Schema, error) {
+		raw, err := fs.ReadFile(schemas.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read schema %s: %w", name, err)
+		}
+		if err := c.AddResource(name, doc); err != nil {
+			return nil, err
+		}
+		return c.Compile(name)
+	}
+	var v Validator
+	var err error
+	for name, dst := range map[string]**jsonschema.Schema{
+		"event.json": &v.envelope, "data-hired.json": &v.hired, "data-change.json": &v.change, "result.json": &v.result,
+	} {
+		if *dst, err = load(name); err != nil {
+			return nil, fmt.Errorf("cannot compile schema %s: %w", name, err)
+		}
+	}
+	return &v, nil
+}
+
+// ValidateResult checks a result event against schemas/result.json.
+func (v *Validator) ValidateResult(body []byte) error {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("result is not JSON: %w", err)
+	}
+	if err := v.result.Validate(doc); err != nil {
+		return fmt.Errorf("result does not match schemas/result.json: %s", describe(err, ""))
+	}
+	return nil
+}
+
+// envelope is the decoded shape of a valid message.
+type envelope struct {
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Type   string `json:"type"`
+	Time   string `json:"time"`
+	Data   struct {
+		EmployeeID     string      `json:"employeeId"`
+		OrganizationID json.Number `json:"organizationId"`
+		Name           *string     `json:"name"`
+	} `json:"data"`
+}
+
+// Parse reads and validates one message body. An invalid body gives an
+// *InvalidError.
+func (v *Validator) Parse(body []byte) (Event, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Event{}, &InvalidError{Reason: "the message body is empty; send a CloudEvents 1.0 JSON event"}
+	}
+	if !utf8.Valid(body) {
+		return Event{}, &InvalidError{Reason: "the message body is not valid UTF-8; encode the event as UTF-8 JSON"}
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return Event{}, &InvalidError{Reason: "the message body is not JSON (" + shorten(err.Error()) + "); send a CloudEvents 1.0 JSON event"}
+	}
+	var env envelope
+	partial := readPartial(doc, body, &env)
+	invalid := func(reason string) (Event, error) {
+		return Event{}, &InvalidError{Reason: reason, Partial: partial}
+	}
+	if err := v.envelope.Validate(doc); err != nil {
+		return invalid("the event does not match schemas/event.json: " + describe(err, ""))
+	}
+	kind := KindOfType(env.Type)
+	dataSchema := v.change
+	if kind == Hired {
+		dataSchema = v.hired
+	}
+	if err := dataSchema.Validate(doc.(map[string]any)["data"]); err != nil {
+		return invalid("the event's data does not match " + dataSchemaName(kind) + ": " + describe(err, "/data"))
+	}
+	at, err := time.Parse(time.RFC3339Nano, env.Time)
+	if err != nil {
+		return invalid(fmt.Sprintf("at /time: %q is not an RFC 3339 timestamp such as 2026-11-23T09:00:00Z", env.Time))
+	}
+	e := Event{
+		ID: env.ID, Source: env.Source, Type: env.Type, Kind: kind, Time: at,
+		EmployeeID: env.Data.EmployeeID, OrganizationID: partial.OrganizationID,
+	}
+	if env.Data.Name != nil {
+		e.Name = chathub.NormalizeName(*env.Data.Name)
+		if reason := chathub.CheckName(e.Name); reason != "" {
+			return invalid("at /data/name: the name " + reason + " (after trimming white space); ChatHub takes 1 to 100 characters")
+		}
+	}
+	return e, nil
+}
+
+// readPartial decodes what it can of the message, so that even a rejected
+// event's result names its id, type and employee.
+func readPartial(doc any, body []byte, env *envelope) Partial {
+	var p Partial
+	if _, ok := doc.(map[string]any); !ok {
+		return p
+	}
+	// Field by field, so that one wrongly typed field hides nothing else.
+	var loose struct {
+		ID   any `json:"id"`
+		Type any `json:"type"`
+		Data struct {
+			EmployeeID     any `json:"employeeId"`
+			OrganizationID any `json:"organizationId"`
+		} `json:"data"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	_ = dec.Decode(&loose)
+	// An id the contract does not allow cannot name the result either.
+	if id, _ := loose.ID.(string); utf8.RuneCountInString(id) <= 256 {
+		p.ID = id
+	}
+	p.Type, _ = loose.Type.(string)
+	p.EmployeeID, _ = loose.Data.EmployeeID.(string)
+	if n, ok := loose.Data.OrganizationID.(json.Number); ok {
+		if f, err := strconv.ParseFloat(string(n), 64); err == nil && f == float64(int(f)) && f > 0 && f <= 1<<31-1 {
+			p.OrganizationID = int(f)
+		}
+	}
+	_ = json.Unmarshal(body, env)
+	return p
+}
+
+// describe turns a schema validation error into at most three short
+// sentences naming the fields, e.g. "at /data/name: missing property".
+func describe(err error, prefix string) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return shorten(err.Error())
+	}
+	var leaves []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := prefix + "/" + strings.Join(e.InstanceLocation, "/")
+			if loc == "/" {
+				loc = "the top level"
+			}
+			leaves = append(leaves, "at "+strings.TrimSuffix(loc, "/")+": "+e.ErrorKind.LocalizedString(printer))
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	sort.Strings(leaves)
+	if len(leaves) > 3 {
+		leaves = append(leaves[:3], fmt.Sprintf("and %d more", len(leaves)-3))
+	}
+	return shorten(strings.Join(leaves, "; "))
+}
+
+func dataSchemaName(k Kind) string {
+	if k == Hired {
+		return "schemas/data-hired.json"
+	}
+	return "schemas/data-change.json"
+}
+
+// shorten caps a reason at 500 characters.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 500 {
+		return string(r[:500]) + "…"
+	}
+	return s
+}

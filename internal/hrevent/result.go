@@ -1,0 +1,132 @@
+package hrevent
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Outcome is the final word on one event.
+type Outcome string
+
+// The four outcomes of CONTRACT §2.
+const (
+	Applied  Outcome = "applied"
+	Skipped  Outcome = "skipped"
+	Rejected Outcome = "rejected"
+	Failed   Outcome = "failed"
+)
+
+// ResultType is the CloudEvents type of a result.
+const ResultType = "hr.operator.result"
+
+// maxEcho is how much of an event body a result carries at most.
+const maxEcho = 64 << 10
+
+// Result is the data of one result event.
+type Result struct {
+	EventID        string  `json:"eventId"`
+	EventType      string  `json:"eventType"`
+	EmployeeID     string  `json:"employeeId,omitempty"`
+	OrganizationID int     `json:"organizationId,omitempty"`
+	Outcome        Outcome `json:"outcome"`
+	Reason         string  `json:"reason,omitempty"`
+	OperatorID     int64   `json:"operatorId,omitempty"`
+	OperatorStatus *int    `json:"operatorStatus,omitempty"`
+	Attempts       int     `json:"attempts"`
+	StreamSequence uint64  `json:"streamSequence"`
+	Event          string  `json:"event,omitempty"`
+	EventBase64    string  `json:"eventBase64,omitempty"`
+	EventTruncated bool    `json:"eventTruncated,omitempty"`
+}
+
+// Subject is where the result is published: hr.results.<outcome>.<kind>.
+func (r *Result) Subject(prefix string) string {
+	kind := string(KindOfType(r.EventType))
+	if kind == "" {
+		kind = "unknown"
+	}
+	return fmt.Sprintf("%s.%s.%s", prefix, r.Outcome, kind)
+}
+
+// MsgID is the result's Nats-Msg-Id: result:<event id>, or
+// result:seq:<stream sequence> when the id could not be read.
+func (r *Result) MsgID() string {
+	if r.EventID == "" {
+		return fmt.Sprintf("result:seq:%d", r.StreamSequence)
+	}
+	return "result:" + r.EventID
+}
+
+// Echo puts the original message body in the result, so that it can be
+// fixed and replayed: as a string when it is valid UTF-8, else in base64,
+// and cut to its first 64 KiB when larger.
+func (r *Result) Echo(body []byte) {
+	if len(body) > maxEcho {
+		cut := maxEcho
+		if utf8.Valid(body) {
+			// Do not split the character that the cut runs through.
+			for cut > 0 && !utf8.RuneStart(body[cut]) {
+				cut--
+			}
+		}
+		body = body[:cut]
+		r.EventTruncated = true
+	}
+	if utf8.Valid(body) {
+		r.Event = string(body)
+		return
+	}
+	r.EventBase64 = base64.StdEncoding.EncodeToString(body)
+}
+
+// SetOperator records the operator and its status after the event.
+func (r *Result) SetOperator(id int64, status int) {
+	if id == 0 {
+		return
+	}
+	r.OperatorID = id
+	r.OperatorStatus = &status
+}
+
+// cloudEvent is the envelope of a result.
+type cloudEvent struct {
+	SpecVersion     string  `json:"specversion"`
+	ID              string  `json:"id"`
+	Source          string  `json:"source"`
+	Type            string  `json:"type"`
+	Time            string  `json:"time"`
+	DataContentType string  `json:"datacontenttype"`
+	Subject         string  `json:"subject,omitempty"`
+	Data            *Result `json:"data"`
+}
+
+// Source is the CloudEvents source of every result.
+const Source = "chathub-operator-worker"
+
+// Marshal encodes the result as a CloudEvents 1.0 event.
+func (r *Result) Marshal(now time.Time) ([]byte, error) {
+	return json.Marshal(cloudEvent{
+		SpecVersion:     "1.0",
+		ID:              r.MsgID(),
+		Source:          Source,
+		Type:            ResultType,
+		Time:            now.UTC().Format(time.RFC3339Nano),
+		DataContentType: "application/json",
+		Subject:         r.EmployeeID,
+		Data:            r,
+	})
+}
+
+// DecodeResult reads a result event's data.
+func DecodeResult(body []byte) (Result, error) {
+	var ce struct {
+		Data Result `json:"data"`
+	}
+	if err := json.Unmarshal(body, &ce); err != nil {
+		return Result{}, fmt.Errorf("cannot decode result: %w", err)
+	}
+	return ce.Data, nil
+}
