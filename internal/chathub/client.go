@@ -345,6 +345,17 @@ func (c *Client) message(body []byte) string {
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
 	}
+	// A JSON error body's own message reads better than the JSON.
+	var structured struct {
+		Message string `json:"message"`
+		Title   string `json:"title"`
+		Detail  string `json:"detail"`
+	}
+	if json.Unmarshal(body, &structured) == nil {
+		if m := strings.TrimSpace(strings.Join([]string{structured.Title, structured.Message, structured.Detail}, " ")); m != "" {
+			body = []byte(m)
+		}
+	}
 	msg := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, []byte("?")))), " ")
 	msg = strings.ReplaceAll(msg, c.token, "[redacted]")
 	if r := []rune(msg); len(r) > maxMessage {

@@ -1,0 +1,76 @@
+// Command worker consumes HR employee events from NATS JetStream and keeps
+// ChatHub's operators in step with them. See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/config"
+)
+
+const usage = `usage: worker [command]
+
+commands:
+  (none)   run the worker with the configuration in the environment (see README.md)
+  demo     run against an embedded NATS server and the ChatHub simulator, publish examples/, print results
+  help     show this help
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "run":
+		cfg, err := config.Parse(nil, false)
+		if err != nil {
+			return err
+		}
+		log := newLogger(cfg, stderr, false)
+		w, err := app.New(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		return w.Run(ctx)
+	case "demo":
+		cfg, err := config.Parse(nil, true)
+		if err != nil {
+			return err
+		}
+		if os.Getenv("LOG_LEVEL") == "" {
+			cfg.LogLevel = "warn"
+		}
+		return app.Demo(ctx, cfg, stdout, newLogger(cfg, stderr, true))
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; run 'worker help'", cmd)
+}
+
+// newLogger logs JSON, or readable lines in the demo.
+func newLogger(cfg config.Config, w io.Writer, console bool) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.LogLevel)
+	if console {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "chathub-operator-worker").Logger()
+}

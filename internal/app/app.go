@@ -1,0 +1,182 @@
+// Package app wires the worker together: NATS, the ChatHub client, the
+// handlers and the HTTP endpoints. cmd/worker only parses the command line
+// and calls it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/broker"
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/handlers"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// Worker is a running worker.
+type Worker struct {
+	cfg  config.Config
+	log  zerolog.Logger
+	nc   *nats.Conn
+	cons *broker.Consumer
+	http *http.Server
+	ln   net.Listener
+	// closed is closed once the NATS connection is.
+	closed chan struct{}
+}
+
+// New connects to NATS, creates what is missing there and builds the
+// pieces. Close releases them if Run is not called.
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, error) {
+	w := &Worker{cfg: cfg, log: log, closed: make(chan struct{})}
+	opts := []nats.Option{
+		nats.Name("chathub-operator-worker"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn().Err(err).Msg("disconnected from NATS")
+			}
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(w.closed) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("reconnected to NATS") }),
+	}
+	if cfg.NATSCreds != "" {
+		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
+	}
+	nc, err := nats.Connect(cfg.NATSURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURL(cfg.NATSURL), err)
+	}
+	w.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot use JetStream: %w", err)
+	}
+	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cons, kv, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, log)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
+		chathub.WithRateLimit(cfg.ChatHubRateLimit),
+		chathub.WithTimeout(cfg.ChatHubTimeout),
+		chathub.WithUserAgent("chathub-operator-worker/"+Version))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	validator, err := hrevent.NewValidator()
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	proc := handlers.New(handlers.Config{
+		Owner:        fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()),
+		BatchMaxSize: cfg.BatchMaxSize,
+		MaxAttempts:  cfg.RetryMaxAttempts,
+		RetryBase:    cfg.RetryBaseDelay,
+		RetryMax:     cfg.RetryMaxDelay,
+	}, kvstore.New(kv), hub, validator, log)
+	w.cons = broker.NewConsumer(nc, js, cons, proc, hub.CheckToken, broker.Options{
+		BatchMaxEvents: 4 * cfg.BatchMaxSize,
+		BatchMaxWait:   cfg.BatchMaxWait,
+		ShutdownGrace:  cfg.ShutdownGrace,
+	}, log)
+
+	w.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	w.http = &http.Server{Handler: w.routes(), ReadHeaderTimeout: 5 * time.Second}
+	return w, nil
+}
+
+// Addr is where the HTTP endpoints listen.
+func (w *Worker) Addr() string { return w.ln.Addr().String() }
+
+// Run serves until ctx is done, then shuts down in order: stop taking
+// events, finish or hand back the batch in flight, flush, close.
+func (w *Worker) Run(ctx context.Context) error {
+	go func() {
+		if err := w.http.Serve(w.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			w.log.Error().Err(err).Msg("HTTP server")
+		}
+	}()
+	w.log.Info().Str("version", Version).Str("http", w.Addr()).Str("nats", w.nc.ConnectedUrlRedacted()).
+		Float64("chathub_rate_limit", w.cfg.ChatHubRateLimit).Int("batch_max_size", w.cfg.BatchMaxSize).Msg("worker started")
+	err := w.cons.Run(ctx)
+	w.Close()
+	w.log.Info().Msg("worker stopped")
+	return err
+}
+
+// Close releases the connection and the HTTP server.
+func (w *Worker) Close() {
+	if w.http != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = w.http.Shutdown(shutdownCtx)
+		cancel()
+	} else if w.ln != nil {
+		w.ln.Close()
+	}
+	if w.nc != nil {
+		// Drain flushes pending publishes and acks before closing.
+		if err := w.nc.Drain(); err != nil {
+			w.nc.Close()
+		}
+		select {
+		case <-w.closed:
+		case <-time.After(10 * time.Second):
+			w.nc.Close()
+		}
+	}
+}
+
+func (w *Worker) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(rw, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
+		if err := w.cons.Ready(); err != nil {
+			http.Error(rw, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ready")
+	})
+	return mux
+}
+
+// redactURL hides credentials in a NATS URL list.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		at, scheme := strings.LastIndex(p, "@"), strings.Index(p, "://")
+		if at >= 0 && scheme >= 0 && scheme < at {
+			parts[i] = p[:scheme+3] + "[redacted]" + p[at:]
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/examples"
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/embedded"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+// demoToken is the token the demo's simulator accepts.
+const demoToken = "demo-token"
+
+// Demo starts an embedded NATS server and the ChatHub simulator, runs the
+// worker against them, publishes examples/events.jsonl, prints each result
+// as it arrives and what ChatHub holds at the end.
+func Demo(ctx context.Context, cfg config.Config, out io.Writer, log zerolog.Logger) error {
+	dir, err := os.MkdirTemp("", "chathub-worker-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := embedded.Start(embedded.Options{StoreDir: dir})
+	if err != nil {
+		return err
+	}
+	defer ns.Shutdown()
+
+	sim := chathubsim.New(demoToken, map[int]string{24: "Customer Support", 25: "Sales"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	simSrv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = simSrv.Serve(ln) }()
+	defer simSrv.Close()
+
+	cfg.NATSURL, cfg.NATSCreds = ns.ClientURL(), ""
+	cfg.ChatHubBaseURL, cfg.ChatHubToken = "http://"+ln.Addr().String(), demoToken
+	if cfg.HTTPAddr == ":8080" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+	fmt.Fprintf(out, "demo: embedded NATS at %s, ChatHub simulator at %s (organizations 24 and 25)\n\n", cfg.NATSURL, cfg.ChatHubBaseURL)
+
+	w, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+
+	nc, err := nats.Connect(cfg.NATSURL)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	expected, err := publishExamples(ctx, js, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nresults (%d expected):\n", expected)
+	if err := printResults(ctx, js, cfg.ResultsStream, expected, out); err != nil {
+		return err
+	}
+	stop()
+	if err := <-done; err != nil {
+		return err
+	}
+	printOperators(sim, out)
+	return nil
+}
+
+// publishExamples publishes every line, with Nats-Msg-Id set to the event
+// id as the contract asks of the HR system, and returns how many messages
+// the stream kept (a duplicate id within the dedup window is dropped).
+func publishExamples(ctx context.Context, js jetstream.JetStream, out io.Writer) (int, error) {
+	kept := 0
+	sc := bufio.NewScanner(bytes.NewReader(examples.Events))
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		id, kind := peek(line)
+		msg := &nats.Msg{Subject: "hr.events." + kind, Data: line, Header: nats.Header{}}
+		if id != "" {
+			msg.Header.Set(jetstream.MsgIDHeader, id)
+		}
+		ack, err := js.PublishMsg(ctx, msg)
+		if err != nil {
+			return kept, fmt.Errorf("cannot publish example: %w", err)
+		}
+		note := ""
+		if ack.Duplicate {
+			note = "  (duplicate id: dropped by HR_EVENTS deduplication)"
+		} else {
+			kept++
+		}
+		fmt.Fprintf(out, "published seq %-3d %-14s %s%s\n", ack.Sequence, kind, orDash(id), note)
+	}
+	return kept, sc.Err()
+}
+
+// peek reads the id and kind of an example line, as far as it can.
+func peek(line []byte) (id, kind string) {
+	var inv *hrevent.InvalidError
+	v, err := hrevent.NewValidator()
+	if err != nil {
+		return "", "unknown"
+	}
+	e, err := v.Parse(line)
+	switch {
+	case err == nil:
+		return e.ID, string(e.Kind)
+	case errors.As(err, &inv) && hrevent.KindOfType(inv.Partial.Type) != "":
+		return inv.Partial.ID, string(hrevent.KindOfType(inv.Partial.Type))
+	case errors.As(err, &inv):
+		return inv.Partial.ID, "unknown"
+	}
+	return "", "unknown"
+}
+
+// printResults follows the results stream until n results have arrived.
+func printResults(ctx context.Context, js jetstream.JetStream, stream string, n int, out io.Writer) error {
+	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return err
+	}
+	deadline, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for i := 0; i < n; i++ {
+		msg, err := cons.Next(jetstream.FetchContext(deadline))
+		if err != nil {
+			return fmt.Errorf("waiting for result %d of %d: %w", i+1, n, err)
+		}
+		r, err := hrevent.DecodeResult(msg.Data())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, FormatResult(r))
+	}
+	return nil
+}
+
+// FormatResult renders a result on one line for people.
+func FormatResult(r hrevent.Result) string {
+	op := ""
+	if r.OperatorID != 0 && r.OperatorStatus != nil {
+		op = fmt.Sprintf(" operator %d (%s)", r.OperatorID, chathub.Status(*r.OperatorStatus))
+	}
+	line := fmt.Sprintf("%-8s %-14s %-16s employee %-7s org %-3d%s  [seq %d, attempt %d]",
+		r.Outcome, orDash(string(hrevent.KindOfType(r.EventType))), orDash(r.EventID), orDash(r.EmployeeID),
+		r.OrganizationID, op, r.StreamSequence, r.Attempts)
+	if r.Reason != "" {
+		line += "\n         reason: " + r.Reason
+	}
+	return line
+}
+
+func printOperators(sim *chathubsim.Server, out io.Writer) {
+	ops := sim.Operators(0)
+	sort.Slice(ops, func(i, j int) bool { return ops[i].ID < ops[j].ID })
+	fmt.Fprintf(out, "\nChatHub now holds %d operators:\n", len(ops))
+	for _, op := range ops {
+		fmt.Fprintf(out, "  id %d  org %d  %-16s %s\n", op.ID, op.OrganizationID, op.Name, chathub.Status(op.Status))
+	}
+	c := sim.Counters()
+	fmt.Fprintf(out, "ChatHub calls: %d synchronize (batch sizes %v), %d status, %d list\n",
+		c.Calls["synchronize"], c.BatchSizes, c.Calls["status"], c.Calls["list"])
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,308 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/handlers"
+)
+
+type (
+	// Processor decides a batch of messages.
+	Processor interface {
+		Process(ctx context.Context, msgs []handlers.Message) ([]handlers.Decision, handlers.Report)
+	}
+	// Prober tells whether ChatHub accepts the token again after a 401,
+	// asking about an organization the refused batch touched.
+	Prober func(ctx context.Context, orgID int) error
+)
+
+// Options tune the consumer loop.
+type Options struct {
+	// BatchMaxEvents is the most messages handed to the Processor at once.
+	BatchMaxEvents int
+	// BatchMaxWait is the longest the first message of a batch waits for
+	// more; a batch goes as soon as nothing more is arriving.
+	BatchMaxWait time.Duration
+	// ShutdownGrace is how long an in-flight batch may run on after the
+	// stop signal before its ChatHub calls are cancelled.
+	ShutdownGrace time.Duration
+}
+
+// quietGap is how long the batcher waits for one more message of a burst
+// before it sends what it has.
+const quietGap = 3 * time.Millisecond
+
+// Consumer runs the worker's loop on one JetStream consumer.
+type Consumer struct {
+	js      jetstream.JetStream
+	nc      *nats.Conn
+	cons    jetstream.Consumer
+	proc    Processor
+	probe   Prober
+	opts    Options
+	log     zerolog.Logger
+	results *Publisher
+
+	bound     atomic.Bool  // consuming, not paused
+	paused    atomic.Bool  // ChatHub refused the token
+	pausedOrg atomic.Int64 // an organization to probe the token with
+}
+
+// NewConsumer returns a Consumer; Run starts it.
+func NewConsumer(nc *nats.Conn, js jetstream.JetStream, cons jetstream.Consumer, proc Processor, probe Prober, opts Options, log zerolog.Logger) *Consumer {
+	if opts.BatchMaxEvents <= 0 {
+		opts.BatchMaxEvents = 400
+	}
+	if opts.BatchMaxWait <= 0 {
+		opts.BatchMaxWait = 200 * time.Millisecond
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 20 * time.Second
+	}
+	return &Consumer{js: js, nc: nc, cons: cons, proc: proc, probe: probe, opts: opts, log: log,
+		results: NewPublisher(js, log)}
+}
+
+// Ready says why the worker cannot take events now, or nil.
+func (c *Consumer) Ready() error {
+	switch {
+	case !c.nc.IsConnected():
+		return errors.New("not connected to NATS")
+	case c.paused.Load():
+		return errors.New("ChatHub refuses the company token")
+	case !c.bound.Load():
+		return errors.New("not bound to the consumer")
+	}
+	return nil
+}
+
+// Run takes batches until ctx is done. It then stops fetching, lets the
+// batch in flight finish (its ChatHub calls are cancelled ShutdownGrace
+// after ctx), hands back the messages it had not started, and returns nil.
+func (c *Consumer) Run(ctx context.Context) error {
+	// work outlives ctx by the grace period, so a batch can finish.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(c.opts.ShutdownGrace, cancelWork)
+		context.AfterFunc(work, func() { t.Stop() })
+	})
+	defer stopGrace()
+
+	for ctx.Err() == nil {
+		if err := c.consume(ctx, work); err != nil {
+			return err
+		}
+		if ctx.Err() == nil && c.paused.Load() {
+			c.waitForToken(ctx)
+		}
+	}
+	return nil
+}
+
+// consume runs one Consume subscription until ctx is done or ChatHub
+// refuses the token.
+func (c *Consumer) consume(ctx, work context.Context) error {
+	// The inbox holds every message the server may have out at once, so
+	// the library's delivery never blocks on it.
+	info := c.cons.CachedInfo().Config
+	inbox := make(chan jetstream.Msg, max(MaxAckPending, min(info.MaxAckPending, 1<<16)))
+	cc, err := c.cons.Consume(func(m jetstream.Msg) { inbox <- m },
+		jetstream.PullMaxMessages(c.opts.BatchMaxEvents),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				c.log.Warn().Err(err).Msg("consumer")
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("cannot consume: %w", err)
+	}
+	c.bound.Store(true)
+	defer func() {
+		c.bound.Store(false)
+		cc.Drain()
+		select {
+		case <-cc.Closed():
+		case <-time.After(5 * time.Second):
+			cc.Stop()
+		}
+		c.handBack(inbox)
+	}()
+	for {
+		batch := c.gather(ctx, inbox)
+		if batch == nil {
+			return nil
+		}
+		c.handle(work, batch)
+		if c.paused.Load() {
+			return nil
+		}
+	}
+}
+
+// gather waits for a first message, then takes what keeps arriving, until
+// the batch is full, the burst pauses for quietGap, or BatchMaxWait has
+// passed since the first. It returns nil when ctx is done.
+func (c *Consumer) gather(ctx context.Context, inbox <-chan jetstream.Msg) []jetstream.Msg {
+	var batch []jetstream.Msg
+	select {
+	case m := <-inbox:
+		batch = append(batch, m)
+	case <-ctx.Done():
+		return nil
+	}
+	deadline := time.Now().Add(c.opts.BatchMaxWait)
+	quiet := time.NewTimer(quietGap)
+	defer quiet.Stop()
+	for len(batch) < c.opts.BatchMaxEvents {
+		select {
+		case m := <-inbox:
+			batch = append(batch, m)
+			continue
+		default:
+		}
+		wait := min(quietGap, time.Until(deadline))
+		if wait <= 0 {
+			break
+		}
+		quiet.Reset(wait)
+		select {
+		case m := <-inbox:
+			batch = append(batch, m)
+		case <-quiet.C:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+// handBack returns the messages that were delivered but not started, so
+// that another worker (or the next start) takes them at once.
+func (c *Consumer) handBack(inbox chan jetstream.Msg) {
+	for {
+		select {
+		case m := <-inbox:
+			_ = m.Nak()
+		default:
+			return
+		}
+	}
+}
+
+// handle processes one batch, publishes its results and acknowledges every
+// message. This is the one place where decisions become acks.
+func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
+	start := time.Now()
+	msgs := make([]handlers.Message, len(batch))
+	for i, m := range batch {
+		msgs[i] = handlers.Message{Body: m.Data(), Delivered: 1}
+		if md, err := m.Metadata(); err == nil {
+			msgs[i].Seq, msgs[i].Delivered = md.Sequence.Stream, int(md.NumDelivered)
+		}
+	}
+	stopBeat := c.heartbeat(batch, c.cons.CachedInfo().Config.AckWait)
+	decisions, report := c.proc.Process(ctx, msgs)
+	stopBeat()
+
+	published := c.results.PublishAll(context.WithoutCancel(ctx), decisions)
+	counts := map[string]int{}
+	for i, m := range batch {
+		d := decisions[i]
+		if d.Result != nil && !published[i] {
+			// No result, no ack: the next delivery decides again.
+			d = handlers.Decision{Action: handlers.Nak, Delay: time.Second}
+		}
+		c.acknowledge(m, d)
+		if d.Result != nil {
+			counts[string(d.Result.Outcome)]++
+		} else {
+			counts["retry"]++
+		}
+	}
+	ev := c.log.Info().Int("events", len(batch)).Dur("took", time.Since(start))
+	for k, v := range counts {
+		ev = ev.Int(k, v)
+	}
+	ev.Msg("batch")
+	if report.Unauthorized {
+		c.pausedOrg.Store(int64(report.Org))
+		c.paused.Store(true)
+		c.log.Error().Err(report.Err).Msg("ChatHub refuses the company token; pausing until it accepts it")
+	}
+}
+
+// acknowledge maps one decision to its JetStream acknowledgement.
+func (c *Consumer) acknowledge(m jetstream.Msg, d handlers.Decision) {
+	var err error
+	switch d.Action {
+	case handlers.Ack:
+		err = m.Ack()
+	case handlers.Term:
+		err = m.TermWithReason(d.Result.Reason)
+	case handlers.Nak:
+		err = m.NakWithDelay(d.Delay)
+	}
+	if err != nil {
+		// The message comes back after AckWait and is decided again.
+		c.log.Warn().Err(err).Msg("cannot acknowledge message")
+	}
+}
+
+// heartbeat tells JetStream the batch is still being worked on, so that a
+// batch slowed by the rate limit is not redelivered to another worker.
+func (c *Consumer) heartbeat(batch []jetstream.Msg, ackWait time.Duration) (stop func()) {
+	if ackWait <= 0 {
+		ackWait = 30 * time.Second
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range batch {
+					_ = m.InProgress()
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// waitForToken asks ChatHub, with growing pauses, whether it accepts the
+// token again.
+func (c *Consumer) waitForToken(ctx context.Context) {
+	delay := time.Second
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := c.probe(ctx, int(c.pausedOrg.Load())); err == nil {
+			c.paused.Store(false)
+			c.log.Info().Msg("ChatHub accepts the company token again; resuming")
+			return
+		} else {
+			c.log.Warn().Err(err).Dur("next_try_in", delay).Msg("ChatHub still refuses the token")
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}

@@ -1,0 +1,191 @@
+// Package config reads the worker's configuration from the environment
+// (CONTRACT §5), applies defaults and validates it, naming the variable in
+// every problem.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/rs/zerolog"
+)
+
+// Secret is a string that never prints.
+type Secret string
+
+// String hides the secret.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString hides the secret.
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalText hides the secret.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Config is the worker's configuration.
+type Config struct {
+	NATSURL   string `env:"NATS_URL"`
+	NATSCreds string `env:"NATS_CREDS"`
+
+	ChatHubBaseURL   string        `env:"CHATHUB_BASE_URL"`
+	ChatHubToken     Secret        `env:"CHATHUB_TOKEN"`
+	ChatHubTokenFile string        `env:"CHATHUB_TOKEN_FILE"`
+	ChatHubRateLimit float64       `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
+	ChatHubTimeout   time.Duration `env:"CHATHUB_TIMEOUT" envDefault:"15s"`
+
+	BatchMaxSize int           `env:"BATCH_MAX_SIZE" envDefault:"100"`
+	BatchMaxWait time.Duration `env:"BATCH_MAX_WAIT" envDefault:"200ms"`
+
+	HTTPAddr   string `env:"HTTP_ADDR" envDefault:":8080"`
+	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+	JSReplicas int    `env:"JS_REPLICAS" envDefault:"1"`
+
+	EventsStream  string `env:"EVENTS_STREAM" envDefault:"HR_EVENTS"`
+	ResultsStream string `env:"RESULTS_STREAM" envDefault:"HR_RESULTS"`
+	ConsumerName  string `env:"CONSUMER_NAME" envDefault:"chathub-operator-worker"`
+	KVBucket      string `env:"KV_BUCKET" envDefault:"chathub-operator-worker"`
+
+	RetryMaxAttempts int           `env:"RETRY_MAX_ATTEMPTS" envDefault:"40"`
+	RetryBaseDelay   time.Duration `env:"RETRY_BASE_DELAY" envDefault:"1s"`
+	RetryMaxDelay    time.Duration `env:"RETRY_MAX_DELAY" envDefault:"5m"`
+	ShutdownGrace    time.Duration `env:"SHUTDOWN_GRACE" envDefault:"20s"`
+}
+
+// Parse reads the configuration from environ (os.Environ() as a map when
+// nil). With demo set, NATS and ChatHub settings may be absent: the demo
+// brings its own.
+func Parse(environ map[string]string, demo bool) (Config, error) {
+	opts := env.Options{Environment: environ}
+	cfg, err := env.ParseAsWithOptions[Config](opts)
+	if err != nil {
+		return cfg, explain(err)
+	}
+	if err := cfg.resolveToken(); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.validate(demo)
+}
+
+// resolveToken reads CHATHUB_TOKEN_FILE into the token.
+func (c *Config) resolveToken() error {
+	if c.ChatHubTokenFile == "" {
+		return nil
+	}
+	if c.ChatHubToken != "" {
+		return errors.New("CHATHUB_TOKEN and CHATHUB_TOKEN_FILE are both set; set only one")
+	}
+	raw, err := os.ReadFile(c.ChatHubTokenFile)
+	if err != nil {
+		return fmt.Errorf("CHATHUB_TOKEN_FILE: cannot read %s: %v", c.ChatHubTokenFile, errors.Unwrap(err))
+	}
+	c.ChatHubToken = Secret(strings.TrimSpace(string(raw)))
+	if c.ChatHubToken == "" {
+		return fmt.Errorf("CHATHUB_TOKEN_FILE: %s is empty", c.ChatHubTokenFile)
+	}
+	return nil
+}
+
+// validate checks every field and reports all problems, one line each.
+func (c *Config) validate(demo bool) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !demo {
+		if c.NATSURL == "" {
+			bad("NATS_URL is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
+		}
+		if c.ChatHubBaseURL == "" {
+			bad("CHATHUB_BASE_URL is required: the ChatHub API base URL, e.g. https://chatapi.smsbat.com")
+		}
+		if c.ChatHubToken == "" {
+			bad("CHATHUB_TOKEN or CHATHUB_TOKEN_FILE is required: the ChatHub company token")
+		}
+	}
+	if c.ChatHubBaseURL != "" {
+		if u, err := url.Parse(c.ChatHubBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("CHATHUB_BASE_URL must be an http:// or https:// URL with a host")
+		}
+	}
+	if c.NATSCreds != "" {
+		if _, err := os.Stat(c.NATSCreds); err != nil {
+			bad("NATS_CREDS: cannot read %s", c.NATSCreds)
+		}
+	}
+	if c.ChatHubRateLimit < 0 {
+		bad("CHATHUB_RATE_LIMIT must be 0 (no limit) or a positive number of requests per second")
+	}
+	if c.ChatHubTimeout <= 0 {
+		bad("CHATHUB_TIMEOUT must be a positive duration such as 15s")
+	}
+	if c.BatchMaxSize < 1 || c.BatchMaxSize > 1000 {
+		bad("BATCH_MAX_SIZE must be between 1 and 1000 (the API docs send 100)")
+	}
+	if c.BatchMaxWait <= 0 {
+		bad("BATCH_MAX_WAIT must be a positive duration such as 200ms")
+	}
+	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
+		bad("LOG_LEVEL must be one of trace, debug, info, warn, error")
+	}
+	if c.JSReplicas < 1 || c.JSReplicas > 5 {
+		bad("JS_REPLICAS must be between 1 and 5")
+	}
+	for name, v := range map[string]string{"EVENTS_STREAM": c.EventsStream, "RESULTS_STREAM": c.ResultsStream, "CONSUMER_NAME": c.ConsumerName, "KV_BUCKET": c.KVBucket} {
+		if v == "" || strings.ContainsAny(v, " .*>\t/\\") {
+			bad("%s must be a name without spaces, dots, '*', '>' or slashes", name)
+		}
+	}
+	if c.RetryMaxAttempts < 1 {
+		bad("RETRY_MAX_ATTEMPTS must be at least 1")
+	}
+	if c.RetryBaseDelay <= 0 || c.RetryMaxDelay < c.RetryBaseDelay {
+		bad("RETRY_BASE_DELAY must be positive and RETRY_MAX_DELAY at least as long")
+	}
+	if c.ShutdownGrace <= 0 {
+		bad("SHUTDOWN_GRACE must be a positive duration such as 20s")
+	}
+	return errors.Join(errs...)
+}
+
+// explain rewrites the env library's errors so that each names the
+// variable rather than the Go field.
+func explain(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	var errs []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			errs = append(errs, fmt.Errorf("%s: cannot parse %s as %s", varName(pe.Name), "its value", typeName(pe.Type)))
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// varName finds the variable of a Config field.
+func varName(field string) string {
+	if f, ok := reflect.TypeFor[Config]().FieldByName(field); ok {
+		return f.Tag.Get("env")
+	}
+	return field
+}
+
+func typeName(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[time.Duration]():
+		return "a duration such as 200ms or 5s"
+	case reflect.TypeFor[int]():
+		return "a whole number"
+	case reflect.TypeFor[float64]():
+		return "a number"
+	}
+	return t.String()
+}

@@ -1,0 +1,89 @@
+package config_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/config"
+)
+
+func full() map[string]string {
+	return map[string]string{
+		"NATS_URL":         "nats://127.0.0.1:4222",
+		"CHATHUB_BASE_URL": "https://chatapi.example",
+		"CHATHUB_TOKEN":    "tok-123",
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse(full(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ChatHubRateLimit != 5 || cfg.BatchMaxSize != 100 || cfg.BatchMaxWait != 200*time.Millisecond ||
+		cfg.HTTPAddr != ":8080" || cfg.LogLevel != "info" || cfg.JSReplicas != 1 ||
+		cfg.EventsStream != "HR_EVENTS" || cfg.ResultsStream != "HR_RESULTS" || cfg.ConsumerName != "chathub-operator-worker" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg); strings.Contains(s, "tok-123") {
+		t.Errorf("printing the config shows the token: %s", s)
+	}
+}
+
+func TestProblemsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		set  map[string]string
+		want string
+	}{
+		{map[string]string{"NATS_URL": ""}, "NATS_URL is required"},
+		{map[string]string{"CHATHUB_BASE_URL": ""}, "CHATHUB_BASE_URL is required"},
+		{map[string]string{"CHATHUB_TOKEN": ""}, "CHATHUB_TOKEN or CHATHUB_TOKEN_FILE is required"},
+		{map[string]string{"CHATHUB_BASE_URL": "chatapi.example"}, "CHATHUB_BASE_URL must be"},
+		{map[string]string{"BATCH_MAX_WAIT": "soon"}, "BATCH_MAX_WAIT: cannot parse"},
+		{map[string]string{"BATCH_MAX_SIZE": "0"}, "BATCH_MAX_SIZE must be"},
+		{map[string]string{"CHATHUB_RATE_LIMIT": "-1"}, "CHATHUB_RATE_LIMIT must be"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
+		{map[string]string{"CHATHUB_TOKEN_FILE": "/nonexistent/token"}, "CHATHUB_TOKEN and CHATHUB_TOKEN_FILE are both set"},
+	}
+	for _, tt := range tests {
+		environ := full()
+		for k, v := range tt.set {
+			environ[k] = v
+		}
+		_, err := config.Parse(environ, false)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("with %v: err = %v, want it to say %q", tt.set, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "tok-123") {
+			t.Errorf("error shows the token: %v", err)
+		}
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("  from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	environ := full()
+	delete(environ, "CHATHUB_TOKEN")
+	environ["CHATHUB_TOKEN_FILE"] = path
+	cfg, err := config.Parse(environ, false)
+	if err != nil || cfg.ChatHubToken != "from-file" {
+		t.Errorf("token = %q, %v; want it read and trimmed", string(cfg.ChatHubToken), err)
+	}
+}
+
+func TestDemoNeedsNothing(t *testing.T) {
+	t.Parallel()
+	if _, err := config.Parse(map[string]string{}, true); err != nil {
+		t.Errorf("demo with an empty environment: %v", err)
+	}
+}

@@ -1,0 +1,48 @@
+// Package embedded runs a NATS server with JetStream inside the process, on
+// loopback, for the demo and for tests.
+package embedded
+
+import (
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Options for Start.
+type Options struct {
+	// StoreDir keeps JetStream's files; restarting on the same directory
+	// keeps the streams.
+	StoreDir string
+	// Port is the client port; 0 picks a free one.
+	Port int
+}
+
+// Start runs a JetStream-enabled server on 127.0.0.1 and waits until it
+// takes connections.
+func Start(o Options) (*server.Server, error) {
+	port := o.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	ns, err := server.NewServer(&server.Options{
+		Host:      "127.0.0.1",
+		Port:      port,
+		JetStream: true,
+		StoreDir:  o.StoreDir,
+		NoSigs:    true,
+		NoLog:     true,
+		// A small store is plenty for tests and the demo.
+		JetStreamMaxMemory: 256 << 20,
+		JetStreamMaxStore:  1 << 30,
+	})
+	if err != nil {
+		return nil, err
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded NATS server did not start within 10s")
+	}
+	return ns, nil
+}

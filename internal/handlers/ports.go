@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+// ErrConflict is returned by Store.Put when the record changed since the
+// revision given.
+var ErrConflict = errors.New("record changed since it was read")
+
+type (
+	// Store keeps employee records and operator claims, with optimistic
+	// concurrency.
+	Store interface {
+		// Get returns the employee's record and its revision; revision 0
+		// and an empty record when there is none.
+		Get(ctx context.Context, employeeID string) (Record, uint64, error)
+		// Put writes the record if its revision is still the one given (0:
+		// only if there is none), and returns the new revision.
+		Put(ctx context.Context, r Record, revision uint64) (uint64, error)
+		// Claim makes the operator the employee's, unless another employee
+		// already has it; it reports whether the operator is now theirs.
+		Claim(ctx context.Context, orgID int, operatorID int64, employeeID string) (bool, error)
+	}
+
+	// ChatHub is what the handlers need of the ChatHub client.
+	ChatHub interface {
+		ListOperators(ctx context.Context, orgID int) ([]chathub.Operator, error)
+		Invalidate(orgID int)
+		Synchronize(ctx context.Context, ops []chathub.NewOperator) ([]chathub.Operator, error)
+		SetStatus(ctx context.Context, id int64, status chathub.Status) error
+	}
+)
+
+// Message is one message taken off HR_EVENTS.
+type Message struct {
+	Body      []byte
+	Seq       uint64 // stream sequence in HR_EVENTS
+	Delivered int    // delivery attempt, from 1
+}
+
+// Action is what becomes of a message after its batch.
+type Action int
+
+// The actions the consumer maps to JetStream acknowledgements.
+const (
+	// Ack: done; its result is final.
+	Ack Action = iota
+	// Term: invalid; never deliver it again.
+	Term
+	// Nak: try again after Delay; no result yet.
+	Nak
+)
+
+// Decision is the outcome for one message: an action and, for Ack and
+// Term, the result to publish first.
+type Decision struct {
+	Action Action
+	Delay  time.Duration
+	Result *hrevent.Result
+}
+
+// Report tells the consumer about the batch as a whole.
+type Report struct {
+	// Unauthorized: ChatHub refused the token; stop taking events until
+	// it accepts it again.
+	Unauthorized bool
+	// Org is an organization the batch touched, for probing the token.
+	Org int
+	// Err is the first retryable ChatHub error of the batch, for logs.
+	Err error
+}

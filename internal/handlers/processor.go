@@ -1,0 +1,299 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+// Config tunes a Processor; zero fields take the defaults of WithDefaults.
+type Config struct {
+	// Owner names this worker in leases; unique per running worker.
+	Owner string
+	// BatchMaxSize is the most names in one synchronize call.
+	BatchMaxSize int
+	// LeaseTTL bounds how long one worker may act for an employee before
+	// another may take over.
+	LeaseTTL time.Duration
+	// MaxAttempts is the delivery after which a retryable failure becomes
+	// a failed result.
+	MaxAttempts int
+	// RetryBase and RetryMax shape the exponential backoff between
+	// deliveries.
+	RetryBase, RetryMax time.Duration
+	// Concurrency bounds KV operations and status calls in flight.
+	Concurrency int
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.Owner == "" {
+		c.Owner = fmt.Sprintf("worker-%d", time.Now().UnixNano())
+	}
+	if c.BatchMaxSize <= 0 {
+		c.BatchMaxSize = 100
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 2 * time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 40
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = time.Second
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 5 * time.Minute
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 16
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Processor turns a batch of HR event messages into ChatHub calls and one
+// decision per message.
+type Processor struct {
+	cfg       Config
+	store     Store
+	hub       ChatHub
+	validator *hrevent.Validator
+	log       zerolog.Logger
+}
+
+// New returns a Processor.
+func New(cfg Config, store Store, hub ChatHub, v *hrevent.Validator, log zerolog.Logger) *Processor {
+	return &Processor{cfg: cfg.WithDefaults(), store: store, hub: hub, validator: v, log: log}
+}
+
+// item is one message of the batch.
+type item struct {
+	msg      Message
+	ev       hrevent.Event
+	verdict  verdict
+	decision *Decision
+}
+
+// employee is the batch's work for one employee.
+type employee struct {
+	id    string
+	org   int
+	items []*item
+
+	rec Record
+	rev uint64
+	// acting: this worker holds the lease and calls ChatHub for them.
+	acting bool
+	// loaded: the record was read and the batch's events merged into it.
+	loaded bool
+	// hadPending: an earlier attempt may have created their operator.
+	hadPending bool
+	// busyUntil: another worker holds the lease until then.
+	busyUntil time.Time
+	// err is retryable trouble; failure is ChatHub's refusal for this
+	// employee alone.
+	err     error
+	failure string
+}
+
+// Process handles one batch. Every message gets a decision; the ChatHub
+// work is done per batch: one synchronize call per organization and
+// BatchMaxSize names, status calls in parallel.
+func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Report) {
+	items := make([]*item, len(msgs))
+	var emps []*employee
+	byID := map[string]*employee{}
+	for i, m := range msgs {
+		it := &item{msg: m}
+		items[i] = it
+		ev, err := p.validator.Parse(m.Body)
+		if err != nil {
+			it.decision = p.rejected(m, err)
+			continue
+		}
+		it.ev = ev
+		e := byID[ev.EmployeeID]
+		if e == nil {
+			e = &employee{id: ev.EmployeeID, org: ev.OrganizationID}
+			byID[ev.EmployeeID] = e
+			emps = append(emps, e)
+		}
+		e.items = append(e.items, it)
+	}
+
+	// ChatHub work must end while the leases still hold.
+	workCtx, cancel := context.WithDeadline(ctx, p.cfg.Now().Add(p.cfg.LeaseTTL*3/4))
+	defer cancel()
+	p.each(workCtx, emps, p.load)
+	p.resolve(workCtx, emps)
+	p.create(workCtx, emps)
+	p.each(workCtx, emps, p.setStatus)
+	// Saving is not cut short by the work deadline: what was done in
+	// ChatHub must be written down.
+	p.each(context.WithoutCancel(ctx), emps, p.save)
+
+	var report Report
+	for _, e := range emps {
+		p.decide(e, &report)
+	}
+	decisions := make([]Decision, len(items))
+	for i, it := range items {
+		decisions[i] = *it.decision
+	}
+	return decisions, report
+}
+
+// each runs fn for every employee, Concurrency at a time.
+func (p *Processor) each(ctx context.Context, emps []*employee, fn func(context.Context, *employee)) {
+	sem := make(chan struct{}, p.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for _, e := range emps {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(ctx, e)
+		})
+	}
+	wg.Wait()
+}
+
+// load reads the employee's record, merges the batch's events into it and,
+// when ChatHub needs changing, takes the lease and records the intent to
+// create, all in one revision-checked write.
+func (p *Processor) load(ctx context.Context, e *employee) {
+	slices.SortStableFunc(e.items, func(a, b *item) int {
+		switch {
+		case a.ev.Before(b.ev):
+			return -1
+		case b.ev.Before(a.ev):
+			return 1
+		}
+		return 0
+	})
+	for range 8 {
+		rec, rev, err := p.store.Get(ctx, e.id)
+		if err != nil {
+			e.err = fmt.Errorf("cannot read the employee's record: %w", err)
+			return
+		}
+		if rev == 0 {
+			rec = Record{EmployeeID: e.id, OrganizationID: e.org}
+		}
+		changed := false
+		for _, it := range e.items {
+			if it.ev.OrganizationID != rec.OrganizationID {
+				it.decision = p.final(it, hrevent.Failed, fmt.Sprintf(
+					"organizationId %d differs from %d in this employee's earlier events; an employee belongs to one organization",
+					it.ev.OrganizationID, rec.OrganizationID), nil)
+				continue
+			}
+			if it.verdict = rec.merge(it.ev, it.msg.Seq); it.verdict == verdictNew {
+				changed = true
+			}
+		}
+		e.hadPending = rec.Pending != nil
+		e.acting, e.busyUntil = false, time.Time{}
+		now := p.cfg.Now()
+		if !rec.converged() {
+			if rec.leasedByOther(p.cfg.Owner, now) {
+				e.busyUntil = rec.Lease.Until
+			} else {
+				rec.Lease = &Lease{Owner: p.cfg.Owner, Until: now.Add(p.cfg.LeaseTTL)}
+				if rec.needsCreate() && rec.Pending == nil {
+					rec.Pending = &Pending{Name: rec.Name, Since: now}
+				}
+				e.acting, changed = true, true
+			}
+		}
+		if !changed {
+			e.rec, e.rev, e.loaded = rec, rev, true
+			return
+		}
+		newRev, err := p.store.Put(ctx, rec, rev)
+		if errors.Is(err, ErrConflict) {
+			// Another worker wrote in between: merge again on its record.
+			continue
+		}
+		if err != nil {
+			e.acting = false
+			e.err = fmt.Errorf("cannot write the employee's record: %w", err)
+			return
+		}
+		e.rec, e.rev, e.loaded = rec, newRev, true
+		return
+	}
+	e.acting = false
+	e.err = fmt.Errorf("cannot write the employee's record: %w after 8 tries", ErrConflict)
+}
+
+// save writes what this worker learned of ChatHub and releases the lease.
+// On a conflict it keeps what others merged meanwhile.
+func (p *Processor) save(ctx context.Context, e *employee) {
+	if !e.acting {
+		return
+	}
+	learned := e.rec
+	rec, rev := e.rec, e.rev
+	for range 8 {
+		rec.OperatorID, rec.OperatorStatus, rec.Pending = learned.OperatorID, learned.OperatorStatus, learned.Pending
+		if rec.Lease != nil && rec.Lease.Owner == p.cfg.Owner {
+			rec.Lease = nil
+		}
+		newRev, err := p.store.Put(ctx, rec, rev)
+		if err == nil {
+			e.rec, e.rev = rec, newRev
+			return
+		}
+		if !errors.Is(err, ErrConflict) {
+			e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w", err))
+			return
+		}
+		if rec, rev, err = p.store.Get(ctx, e.id); err != nil {
+			e.err = errors.Join(e.err, fmt.Errorf("cannot read the employee's record: %w", err))
+			return
+		}
+	}
+	e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w after 8 tries", ErrConflict))
+}
+
+// fail records a ChatHub error against the employee: a refusal of their
+// data is final, anything else is tried again.
+func (p *Processor) fail(e *employee, what string, err error) {
+	if errors.Is(err, chathub.ErrPermanent) || errors.Is(err, chathub.ErrInvalid) {
+		e.failure = "ChatHub refused to " + what + ": " + err.Error()
+		return
+	}
+	e.err = err
+}
+
+// backoffDelay is the jittered exponential delay before delivery n+1.
+func (p *Processor) backoffDelay(delivered int) time.Duration {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     p.cfg.RetryBase,
+		RandomizationFactor: 0.2,
+		Multiplier:          2,
+		MaxInterval:         p.cfg.RetryMax,
+		Stop:                backoff.Stop,
+		Clock:               backoff.SystemClock,
+	}
+	b.Reset()
+	d := b.NextBackOff()
+	for i := 1; i < delivered && d < p.cfg.RetryMax; i++ {
+		d = b.NextBackOff()
+	}
+	return d
+}
