@@ -72,7 +72,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cons, kv, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, log)
+	cons, kv, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait, log)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 	proc := handlers.New(handlers.Config{
 		Owner:        fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()),
 		BatchMaxSize: cfg.BatchMaxSize,
+		LeaseTTL:     cfg.LeaseTTL,
 		MaxAttempts:  cfg.RetryMaxAttempts,
 		RetryBase:    cfg.RetryBaseDelay,
 		RetryMax:     cfg.RetryMaxDelay,

@@ -30,12 +30,10 @@ const (
 )
 
 // Consumer settings, chosen for a ChatHub that may be slow or away for an
-// hour. AckWait is long enough for a batch paced at 5 calls a second, and
-// InProgress extends it while a batch runs. MaxDeliver is unlimited: the
-// worker itself turns a spent retry policy into a failed result, so no
-// event ever vanishes without one.
+// hour. InProgress extends AckWait while a batch runs. MaxDeliver is
+// unlimited: the worker itself turns a spent retry policy into a failed
+// result, so no event ever vanishes without one.
 const (
-	AckWait       = time.Minute
 	MaxAckPending = 1000
 	// ResultsDuplicates is the dedup window of HR_RESULTS, at least the
 	// contract's 10 minutes.
@@ -45,7 +43,7 @@ const (
 // Setup creates the streams, consumer and bucket that are missing, with
 // replicas copies each, and binds to those that exist without changing
 // them.
-func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, log zerolog.Logger) (jetstream.Consumer, jetstream.KeyValue, error) {
+func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, ackWait time.Duration, log zerolog.Logger) (jetstream.Consumer, jetstream.KeyValue, error) {
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.EventsStream, Subjects: []string{EventsSubjects}, Storage: jetstream.FileStorage,
 		Replicas: replicas, Duplicates: 2 * time.Minute,
@@ -68,7 +66,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, l
 		cons, err = js.CreateConsumer(ctx, n.EventsStream, jetstream.ConsumerConfig{
 			Durable: n.Consumer, Description: "chathub-operator-worker: HR events to ChatHub operators",
 			FilterSubject: EventsSubjects, DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait, MaxDeliver: -1,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1,
 			MaxAckPending: MaxAckPending, Replicas: replicas,
 		})
 		if err == nil {

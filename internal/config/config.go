@@ -55,6 +55,8 @@ type Config struct {
 	RetryBaseDelay   time.Duration `env:"RETRY_BASE_DELAY" envDefault:"1s"`
 	RetryMaxDelay    time.Duration `env:"RETRY_MAX_DELAY" envDefault:"5m"`
 	ShutdownGrace    time.Duration `env:"SHUTDOWN_GRACE" envDefault:"20s"`
+	AckWait          time.Duration `env:"ACK_WAIT" envDefault:"60s"`
+	LeaseTTL         time.Duration `env:"LEASE_TTL" envDefault:"2m"`
 }
 
 // Parse reads the configuration from environ (os.Environ() as a map when
@@ -144,6 +146,12 @@ func (c *Config) validate(demo bool) error {
 	}
 	if c.RetryBaseDelay <= 0 || c.RetryMaxDelay < c.RetryBaseDelay {
 		bad("RETRY_BASE_DELAY must be positive and RETRY_MAX_DELAY at least as long")
+	}
+	if c.AckWait < time.Second {
+		bad("ACK_WAIT must be at least 1s")
+	}
+	if c.LeaseTTL < 4*c.ChatHubTimeout {
+		bad("LEASE_TTL must be at least four times CHATHUB_TIMEOUT, so that a batch's calls end before another worker may take over")
 	}
 	if c.ShutdownGrace <= 0 {
 		bad("SHUTDOWN_GRACE must be a positive duration such as 20s")

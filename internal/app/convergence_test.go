@@ -1,0 +1,183 @@
+package app_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+// story is one employee's life: their events in time order.
+type story struct {
+	employee, name string
+	org            int
+	events         []event
+}
+
+var kinds = []string{"hired", "leave_started", "leave_ended", "terminated"}
+
+// genStories draws employee lives: hires, leaves, returns, terminations
+// and rehires; some begin with something other than a hire.
+func genStories(rng *rand.Rand, n int) []story {
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	stories := make([]story, n)
+	for i := range stories {
+		s := story{employee: fmt.Sprintf("E-%03d %s", i, []string{"", ".", "*", ">", "é"}[i%5]),
+			name: fmt.Sprintf("Person %03d", i), org: 24 + i%2}
+		at := base
+		for j := range 1 + rng.IntN(6) {
+			kind := kinds[rng.IntN(len(kinds))]
+			if j == 0 && rng.IntN(5) > 0 {
+				kind = "hired"
+			}
+			// Few distinct times, so that ties broken by id occur.
+			at = at.Add(time.Duration(rng.IntN(3)) * time.Hour)
+			e := event{ID: fmt.Sprintf("evt-%03d-%d-%d", i, j, rng.IntN(1000)), Kind: kind, Employee: s.employee, Org: s.org, At: at}
+			if kind == "hired" || rng.IntN(3) == 0 {
+				e.Name = s.name
+			}
+			s.events = append(s.events, e)
+		}
+		stories[i] = s
+	}
+	return stories
+}
+
+// expectedState applies CONTRACT §3's state machine in time order.
+func expectedState(events []event) string {
+	sorted := slices.Clone(events)
+	slices.SortFunc(sorted, func(a, b event) int {
+		if hrevent.Less(a.At, a.ID, b.At, b.ID) {
+			return -1
+		}
+		return 1
+	})
+	state := "none"
+	for _, e := range sorted {
+		switch {
+		case e.Kind == "hired":
+			state = "active"
+		case state == "none" || state == "terminated":
+		case e.Kind == "leave_started":
+			state = "on leave"
+		case e.Kind == "leave_ended":
+			state = "active"
+		default:
+			state = "terminated"
+		}
+	}
+	return state
+}
+
+// assertChatHub checks what ChatHub holds for each story against §3, and
+// that no operator was ever created twice for one employee.
+func assertChatHub(t *testing.T, sim *chathubsim.Server, stories []story) {
+	t.Helper()
+	created := sim.Counters().CreatedByName
+	for _, s := range stories {
+		var live []chathubsim.Operator
+		all := 0
+		for _, op := range sim.Operators(s.org) {
+			if op.Name == s.name {
+				all++
+				if op.Status != 2 {
+					live = append(live, op)
+				}
+			}
+		}
+		want := expectedState(s.events)
+		switch want {
+		case "none":
+			if all != 0 {
+				t.Errorf("%s (never hired): %d operators, want none", s.employee, all)
+			}
+		case "terminated":
+			if len(live) != 0 {
+				t.Errorf("%s (terminated): %d operators not deleted, want none", s.employee, len(live))
+			}
+		default:
+			wantStatus := map[string]int{"active": 0, "on leave": 1}[want]
+			if len(live) != 1 || live[0].Status != wantStatus {
+				t.Errorf("%s (%s): live operators %+v, want exactly one with status %d", s.employee, want, live, wantStatus)
+			}
+		}
+		if created[s.name] > 1 {
+			t.Errorf("%s: %d operators created, want at most 1 (a rehire reactivates)", s.employee, created[s.name])
+		}
+	}
+}
+
+// publishShuffled publishes every story's events in random order, a tenth
+// of them twice under another message id (a duplicate the stream's
+// deduplication does not catch), and returns the number of distinct events.
+func publishShuffled(h *harness, rng *rand.Rand, stories []story) int {
+	var all []event
+	for _, s := range stories {
+		all = append(all, s.events...)
+	}
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for i, e := range all {
+		h.publishEvent(e)
+		if i%10 == 0 {
+			h.publish(e.body(), e.Kind, e.ID+"#again")
+		}
+	}
+	return len(all)
+}
+
+// TestConvergenceUnderFaults: random life stories, shuffled, duplicated
+// and redelivered, against a ChatHub that fails, throttles and loses
+// answers after committing: ChatHub ends as §3 says, with no duplicate
+// operator, and every event has exactly one result.
+func TestConvergenceUnderFaults(t *testing.T) {
+	t.Parallel()
+	// Odd seeds publish everything before the worker starts (a backlog in
+	// few large batches), even seeds while it runs (many small batches,
+	// intermediate states reached).
+	for _, seed := range []uint64{1, 2, 3, 4} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 99))
+			h := newHarness(t)
+			h.sim.Seed(seed)
+			h.sim.SetFaults(chathubsim.Faults{ErrorRate: 0.1, ThrottleRate: 0.02, RetryAfter: time.Second,
+				SyncDropRate: 0.25, StatusDropRate: 0.15})
+			stories := genStories(rng, 40)
+			cfg := h.config(func(c *config.Config) { c.BatchMaxSize = 7 })
+			if seed%2 == 0 {
+				h.start(cfg)
+			}
+			n := publishShuffled(h, rng, stories)
+			if seed%2 == 1 {
+				h.start(cfg)
+			}
+
+			results := h.waitResults(n, 2*time.Minute)
+			byID := byEventID(t, results)
+			if len(byID) != n {
+				t.Errorf("%d events have results, want %d", len(byID), n)
+			}
+			for _, r := range results {
+				if r.Outcome == hrevent.Failed || r.Outcome == hrevent.Rejected {
+					t.Errorf("event %s: %s: %s", r.EventID, r.Outcome, r.Reason)
+				}
+				if r.MsgID != "result:"+r.EventID || !strings.HasPrefix(r.Subject, "hr.results."+string(r.Outcome)+".") {
+					t.Errorf("result %s on %s", r.MsgID, r.Subject)
+				}
+			}
+			assertChatHub(t, h.sim, stories)
+			noToken(t, results)
+			c := h.sim.Counters()
+			t.Logf("%d events, %d results; ChatHub: %v calls, %d dropped after commit, %d 5xx, %d 429",
+				n, len(results), c.Calls, c.Dropped, c.ServerErrors, c.Throttled)
+			if c.Dropped == 0 {
+				t.Error("no answer was dropped: the test did not exercise unknown outcomes")
+			}
+		})
+	}
+}
