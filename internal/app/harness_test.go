@@ -113,6 +113,7 @@ type running struct {
 	w    *app.Worker
 	stop context.CancelFunc
 	done chan error
+	once sync.Once
 }
 
 // start runs a worker until the test ends or stop is called.
@@ -132,16 +133,17 @@ func (h *harness) start(cfg config.Config) *running {
 // shutdown stops the worker gracefully and waits for it.
 func (r *running) shutdown(t *testing.T) {
 	t.Helper()
-	r.stop()
-	select {
-	case err, ok := <-r.done:
-		if ok && err != nil {
-			t.Errorf("worker returned %v", err)
+	r.once.Do(func() {
+		r.stop()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("worker returned %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("worker did not stop within 30s")
 		}
-		close(r.done)
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker did not stop within 30s")
-	}
+	})
 }
 
 // crash kills the worker without any cleanup.

@@ -58,6 +58,9 @@ type Faults struct {
 	// second, to absorb the network's jitter between client and server.
 	RateLimit      int
 	RateLimitSlack time.Duration
+	// RejectNames are names ChatHub refuses for reasons of its own: a
+	// synchronize call holding one gets a 400 for the whole batch.
+	RejectNames []string
 }
 
 // Counters are what the simulator has seen.
@@ -318,7 +321,7 @@ func (s *Server) synchronize(w http.ResponseWriter, body []byte, f Faults) {
 		return
 	}
 	s.mu.Lock()
-	if problems := s.validate(items); len(problems) > 0 {
+	if problems := s.validate(items, f.RejectNames); len(problems) > 0 {
 		s.mu.Unlock()
 		s.badRequest(w, "validation failed: "+strings.Join(problems, "; "))
 		return
@@ -339,9 +342,12 @@ func (s *Server) synchronize(w http.ResponseWriter, body []byte, f Faults) {
 
 // validate returns one problem per bad item, as the real API's 400 does for
 // the whole batch. Call with s.mu held.
-func (s *Server) validate(items []newOperator) []string {
+func (s *Server) validate(items []newOperator, rejected []string) []string {
 	var problems []string
 	for i, it := range items {
+		if it.Name != nil && slices.Contains(rejected, *it.Name) {
+			problems = append(problems, fmt.Sprintf("item %d: name %q is not allowed", i, *it.Name))
+		}
 		switch {
 		case it.OrganizationID == nil:
 			problems = append(problems, fmt.Sprintf("item %d: organizationId is required", i))

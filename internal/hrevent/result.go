@@ -37,7 +37,7 @@ type Result struct {
 	OperatorStatus *int    `json:"operatorStatus,omitempty"`
 	Attempts       int     `json:"attempts"`
 	StreamSequence uint64  `json:"streamSequence"`
-	Event          string  `json:"event,omitempty"`
+	Event          *string `json:"event,omitempty"`
 	EventBase64    string  `json:"eventBase64,omitempty"`
 	EventTruncated bool    `json:"eventTruncated,omitempty"`
 }
@@ -76,7 +76,8 @@ func (r *Result) Echo(body []byte) {
 		r.EventTruncated = true
 	}
 	if utf8.Valid(body) {
-		r.Event = string(body)
+		s := string(body)
+		r.Event = &s
 		return
 	}
 	r.EventBase64 = base64.StdEncoding.EncodeToString(body)

@@ -1,0 +1,274 @@
+package app_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func hire(i, org int) event {
+	return event{ID: fmt.Sprintf("hire-%d", i), Kind: "hired", Employee: fmt.Sprintf("E-%d", i),
+		Name: fmt.Sprintf("Person %04d", i), Org: org, At: t0}
+}
+
+// assertAllApplied fails for every result that is not applied or skipped.
+func assertNoneFailed(t *testing.T, results []storedResult) {
+	t.Helper()
+	for _, r := range results {
+		if r.Outcome == hrevent.Failed || r.Outcome == hrevent.Rejected {
+			t.Errorf("event %s: %s: %s", r.EventID, r.Outcome, r.Reason)
+		}
+	}
+}
+
+// TestCrashMidBatch: a worker dies while its synchronize call is at
+// ChatHub, which then commits it. A new worker on the same NATS store
+// finishes the work without creating anyone twice.
+func TestCrashMidBatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	stories := genStories(rng, 30)
+	n := 0
+	for _, s := range stories {
+		for _, e := range s.events {
+			h.publishEvent(e)
+			n++
+		}
+	}
+	h.sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
+	cfg := h.config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
+	first := h.start(cfg)
+	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["synchronize"] >= 1 }, "a synchronize call in flight")
+	first.crash(t)
+	created := h.sim.Counters().Calls["synchronize"]
+
+	h.sim.SetFaults(chathubsim.Faults{})
+	h.start(cfg)
+	results := h.waitResults(n, time.Minute)
+	assertNoneFailed(t, results)
+	if got := len(byEventID(t, results)); got != n {
+		t.Errorf("%d events have results, want %d", got, n)
+	}
+	assertChatHub(t, h.sim, stories)
+	t.Logf("crashed after %d synchronize calls; %d results", created, len(results))
+}
+
+// TestNATSRestart: the NATS server goes away mid-run and comes back on the
+// same store; the worker reconnects and finishes.
+func TestNATSRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.start(h.config())
+	for i := range 20 {
+		h.publishEvent(hire(i, 24))
+	}
+	h.waitResults(20, 30*time.Second)
+
+	h.ns.Shutdown()
+	h.ns.WaitForShutdown()
+	h.startNATS()
+	await.True(t, 20*time.Second, h.nc.IsConnected, "the test's connection to come back")
+	for i := 20; i < 40; i++ {
+		h.publishEvent(hire(i, 24))
+	}
+	results := h.waitResults(40, time.Minute)
+	assertNoneFailed(t, results)
+	if ops := h.sim.Operators(24); len(ops) != 40 {
+		t.Errorf("%d operators, want 40", len(ops))
+	}
+}
+
+// TestBadItemsDoNotSinkTheBatch: ChatHub refuses a whole synchronize batch
+// for two names in it; the worker splits the batch, creates the others and
+// fails only those two, each with ChatHub's message.
+func TestBadItemsDoNotSinkTheBatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.sim.SetFaults(chathubsim.Faults{RejectNames: []string{"Person 0003", "Person 0011"}})
+	for i := range 16 {
+		h.publishEvent(hire(i, 24))
+	}
+	h.start(h.config())
+	results := byEventID(t, h.waitResults(16, 30*time.Second))
+	for i := range 16 {
+		r := results[fmt.Sprintf("hire-%d", i)]
+		if i == 3 || i == 11 {
+			if r.Outcome != hrevent.Failed || !strings.Contains(r.Reason, "is not allowed") || r.Event == nil {
+				t.Errorf("hire %d: %s %q, want failed with ChatHub's message and the event", i, r.Outcome, r.Reason)
+			}
+			continue
+		}
+		if r.Outcome != hrevent.Applied || r.OperatorID == 0 {
+			t.Errorf("hire %d: %s %s", i, r.Outcome, r.Reason)
+		}
+	}
+	if ops := h.sim.Operators(24); len(ops) != 14 {
+		t.Errorf("%d operators, want 14", len(ops))
+	}
+	t.Logf("synchronize calls: %d, batch sizes %v", h.sim.Counters().Calls["synchronize"], h.sim.Counters().BatchSizes)
+}
+
+// TestUnauthorizedWindow: while ChatHub refuses the token the worker fails
+// nothing, says it is not ready, and applies everything once the token is
+// accepted again.
+func TestUnauthorizedWindow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.sim.SetFaults(chathubsim.Faults{Unauthorized: true})
+	w := h.start(h.config())
+	for i := range 10 {
+		h.publishEvent(hire(i, 24))
+	}
+	readyz := "http://" + w.w.Addr() + "/readyz"
+	await.True(t, 30*time.Second, func() bool { return status(t, readyz) == http.StatusServiceUnavailable }, "/readyz to turn unready")
+	if got := h.results(); len(got) != 0 {
+		t.Fatalf("%d results during the 401 window, want none: %+v", len(got), got[0].Result)
+	}
+	h.sim.SetFaults(chathubsim.Faults{})
+	results := h.waitResults(10, time.Minute)
+	assertNoneFailed(t, results)
+	await.True(t, 10*time.Second, func() bool { return status(t, readyz) == http.StatusOK }, "/readyz to turn ready")
+	if n := h.sim.Counters().Unauthorized; n == 0 {
+		t.Error("the simulator served no 401")
+	}
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestShutdownWithInFlightWork: SIGTERM while a batch is at ChatHub; the
+// worker finishes or hands back its messages, exits promptly, and a new
+// worker applies the rest: nothing is lost or made twice.
+func TestShutdownWithInFlightWork(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	// Calls outlast the grace period, so the batch cannot finish in time
+	// and must be handed back.
+	h.sim.SetFaults(chathubsim.Faults{Latency: 700 * time.Millisecond})
+	for i := range 30 {
+		h.publishEvent(hire(i, 24+i%2))
+	}
+	// A long AckWait: only messages handed back come again soon.
+	cfg := h.config(func(c *config.Config) { c.ShutdownGrace, c.AckWait = 300*time.Millisecond, time.Minute })
+	first := h.start(cfg)
+	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["list"] >= 1 }, "a call in flight")
+	start := time.Now()
+	first.shutdown(t)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("shutdown took %s, want the 300ms grace plus the drain", took)
+	}
+	before := len(h.results())
+	if before == 30 {
+		t.Error("every event finished before shutdown: nothing was handed back")
+	}
+
+	h.sim.SetFaults(chathubsim.Faults{})
+	restart := time.Now()
+	h.start(cfg)
+	results := h.waitResults(30, time.Minute)
+	if took := time.Since(restart); took > 30*time.Second {
+		t.Errorf("the second worker took %s: messages waited for AckWait instead of being handed back", took)
+	}
+	assertNoneFailed(t, results)
+	if ops := len(h.sim.Operators(24)) + len(h.sim.Operators(25)); ops != 30 {
+		t.Errorf("%d operators, want 30", ops)
+	}
+	t.Logf("%d results before shutdown, %d after restart", before, len(results))
+}
+
+// TestTwoWorkers: two workers share the consumer under faults: ChatHub
+// converges with no duplicate operators and one result per event.
+func TestTwoWorkers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.sim.Seed(11)
+	h.sim.SetFaults(chathubsim.Faults{ErrorRate: 0.05, SyncDropRate: 0.2, StatusDropRate: 0.1})
+	rng := rand.New(rand.NewPCG(11, 11))
+	stories := genStories(rng, 40)
+	cfg := h.config(func(c *config.Config) { c.BatchMaxSize = 5 })
+	h.start(cfg)
+	h.start(cfg)
+	n := publishShuffled(h, rng, stories)
+	results := h.waitResults(n, 2*time.Minute)
+	assertNoneFailed(t, results)
+	if got := len(byEventID(t, results)); got != n {
+		t.Errorf("%d events have results, want %d", got, n)
+	}
+	assertChatHub(t, h.sim, stories)
+}
+
+// TestAdoptsExistingOperators: going live over a ChatHub that already has
+// operators adopts them by name instead of creating duplicates; a deleted
+// one is not adopted, and an adopted inactive one is activated.
+func TestAdoptsExistingOperators(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	alex := h.sim.AddOperator(24, "Alex Brown", 0)
+	emma := h.sim.AddOperator(24, "emma davis", 1)
+	mike := h.sim.AddOperator(24, "Mike Wilson", 2)
+	for i, name := range []string{"Alex Brown", "Emma Davis", "Mike Wilson"} {
+		h.publishEvent(event{ID: fmt.Sprint("h", i), Kind: "hired", Employee: fmt.Sprint("E", i), Name: name, Org: 24, At: t0})
+	}
+	h.start(h.config())
+	results := byEventID(t, h.waitResults(3, 30*time.Second))
+	if r := results["h0"]; r.OperatorID != alex {
+		t.Errorf("Alex: operator %d, want the existing %d", r.OperatorID, alex)
+	}
+	if r := results["h1"]; r.OperatorID != emma || *r.OperatorStatus != 0 {
+		t.Errorf("Emma: operator %d status %v, want the existing %d made active", r.OperatorID, *r.OperatorStatus, emma)
+	}
+	if r := results["h2"]; r.OperatorID == mike || r.OperatorID == 0 {
+		t.Errorf("Mike: operator %d, want a new one (the existing one is deleted)", r.OperatorID)
+	}
+	if c := h.sim.Counters(); c.Calls["synchronize"] != 1 || len(h.sim.Operators(24)) != 4 {
+		t.Errorf("%d synchronize calls and %d operators, want 1 and 4", c.Calls["synchronize"], len(h.sim.Operators(24)))
+	}
+}
+
+// TestHireBurstBatches: 1,000 hires in one organization cost close to
+// ceil(1000/100) = 10 synchronize calls.
+func TestHireBurstBatches(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("1,000 hires")
+	}
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("published while running=%v", live), func(t *testing.T) {
+			h := newHarness(t)
+			if live {
+				h.start(h.config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
+			}
+			for i := range 1000 {
+				h.publishEvent(hire(i, 24))
+			}
+			if !live {
+				h.start(h.config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
+			}
+			results := h.waitResults(1000, 2*time.Minute)
+			assertNoneFailed(t, results)
+			c := h.sim.Counters()
+			t.Logf("1000 hires: %d synchronize calls (minimum 10), batch sizes %v", c.Calls["synchronize"], c.BatchSizes)
+			if c.Calls["synchronize"] > 12 {
+				t.Errorf("%d synchronize calls, want close to 10", c.Calls["synchronize"])
+			}
+		})
+	}
+}
