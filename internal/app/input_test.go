@@ -51,7 +51,7 @@ func TestBadInput(t *testing.T) {
 		h.publishEvent(next)
 	}
 	h.start(h.config())
-		results := h.waitResults(2*len(bad)+1, time.Minute)
+	results := h.waitResults(2*len(bad)+1, time.Minute)
 	if len(results) != 2*len(bad)+1 {
 		t.Fatalf("%d results, want %d", len(results), 2*len(bad)+1)
 	}
