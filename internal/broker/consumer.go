@@ -38,7 +38,9 @@ type Options struct {
 }
 
 // quietGap is how long the batcher waits for one more message of a burst
-// before it sends what it has.
+// before it sends what it has: a batch goes as soon as nothing more is
+// arriving, so BATCH_MAX_WAIT bounds latency under load without adding
+// any when the stream is quiet.
 const quietGap = 3 * time.Millisecond
 
 // Consumer runs the worker's loop on one JetStream consumer.
@@ -102,101 +104,90 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := c.consume(ctx, work); err != nil {
 			return err
 		}
-		if ctx.Err() == nil && c.paused.Load() {
+		switch {
+		case ctx.Err() != nil:
+		case c.paused.Load():
 			c.waitForToken(ctx)
+		default:
+			// The iterator closed under us (the connection went away):
+			// take a breath before binding again.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
 		}
 	}
 	return nil
 }
 
-// consume runs one Consume subscription until ctx is done or ChatHub
-// refuses the token.
+// consume pulls messages until ctx is done or ChatHub refuses the token.
+// The iterator buffers at most BatchMaxEvents messages, so few wait on
+// their AckWait while a batch is worked on.
 func (c *Consumer) consume(ctx, work context.Context) error {
-	// The inbox holds every message the server may have out at once, so
-	// the library's delivery never blocks on it.
-	info := c.cons.CachedInfo().Config
-	inbox := make(chan jetstream.Msg, max(MaxAckPending, min(info.MaxAckPending, 1<<16)))
-	cc, err := c.cons.Consume(func(m jetstream.Msg) { inbox <- m },
-		jetstream.PullMaxMessages(c.opts.BatchMaxEvents),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-				c.log.Warn().Err(err).Msg("consumer")
-			}
-		}))
+	iter, err := c.cons.Messages(jetstream.PullMaxMessages(2 * c.opts.BatchMaxEvents))
 	if err != nil {
 		return fmt.Errorf("cannot consume: %w", err)
 	}
 	c.bound.Store(true)
 	defer func() {
 		c.bound.Store(false)
-		cc.Drain()
-		select {
-		case <-cc.Closed():
-		case <-time.After(5 * time.Second):
-			cc.Stop()
-		}
-		c.handBack(inbox)
+		c.handBack(iter)
 	}()
 	for {
-		batch := c.gather(ctx, inbox)
-		if batch == nil {
-			return nil
+		batch, err := c.gather(ctx, iter)
+		if len(batch) > 0 {
+			c.handle(work, batch)
 		}
-		c.handle(work, batch)
-		if c.paused.Load() {
+		switch {
+		case ctx.Err() != nil || c.paused.Load():
 			return nil
+		case errors.Is(err, jetstream.ErrMsgIteratorClosed):
+			// The connection closed under us; start a new iterator.
+			return nil
+		case err != nil:
+			c.log.Warn().Err(err).Msg("consumer")
 		}
 	}
 }
 
 // gather waits for a first message, then takes what keeps arriving, until
 // the batch is full, the burst pauses for quietGap, or BatchMaxWait has
-// passed since the first. It returns nil when ctx is done.
-func (c *Consumer) gather(ctx context.Context, inbox <-chan jetstream.Msg) []jetstream.Msg {
-	var batch []jetstream.Msg
-	select {
-	case m := <-inbox:
-		batch = append(batch, m)
-	case <-ctx.Done():
-		return nil
+// passed since the first.
+func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext) ([]jetstream.Msg, error) {
+	first, err := iter.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		return nil, err
 	}
+	batch := []jetstream.Msg{first}
 	deadline := time.Now().Add(c.opts.BatchMaxWait)
-	quiet := time.NewTimer(quietGap)
-	defer quiet.Stop()
 	for len(batch) < c.opts.BatchMaxEvents {
-		select {
-		case m := <-inbox:
-			batch = append(batch, m)
-			continue
-		default:
-		}
 		wait := min(quietGap, time.Until(deadline))
 		if wait <= 0 {
 			break
 		}
-		quiet.Reset(wait)
-		select {
-		case m := <-inbox:
-			batch = append(batch, m)
-		case <-quiet.C:
-			return batch
-		case <-ctx.Done():
-			return batch
+		m, err := iter.Next(jetstream.NextMaxWait(wait))
+		if errors.Is(err, nats.ErrTimeout) {
+			break
 		}
+		if err != nil {
+			return batch, err
+		}
+		batch = append(batch, m)
 	}
-	return batch
+	return batch, nil
 }
 
-// handBack returns the messages that were delivered but not started, so
-// that another worker (or the next start) takes them at once.
-func (c *Consumer) handBack(inbox chan jetstream.Msg) {
+// handBack stops pulling and returns the messages that were delivered but
+// not started, so that another worker (or the next start) takes them at
+// once instead of after AckWait.
+func (c *Consumer) handBack(iter jetstream.MessagesContext) {
+	iter.Drain()
 	for {
-		select {
-		case m := <-inbox:
-			_ = m.Nak()
-		default:
+		m, err := iter.Next(jetstream.NextMaxWait(time.Second))
+		if err != nil {
 			return
 		}
+		_ = m.Nak()
 	}
 }
 
