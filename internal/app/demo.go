@@ -77,12 +77,7 @@ func Demo(ctx context.Context, cfg config.Config, out io.Writer, log zerolog.Log
 	if err != nil {
 		return err
 	}
-	expected, err := publishExamples(ctx, js, out)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nresults (%d expected):\n", expected)
-	if err := printResults(ctx, js, cfg.ResultsStream, expected, out); err != nil {
+	if err := playExamples(ctx, js, cfg.ResultsStream, out); err != nil {
 		return err
 	}
 	stop()
@@ -93,11 +88,14 @@ func Demo(ctx context.Context, cfg config.Config, out io.Writer, log zerolog.Log
 	return nil
 }
 
-// publishExamples publishes every line, with Nats-Msg-Id set to the event
-// id as the contract asks of the HR system, and returns how many messages
-// the stream kept (a duplicate id within the dedup window is dropped).
-func publishExamples(ctx context.Context, js jetstream.JetStream, out io.Writer) (int, error) {
-	kept := 0
+// playExamples publishes the examples one at a time, with Nats-Msg-Id set
+// to the event id as the contract asks of the HR system, and prints each
+// result before publishing the next, so that every step shows.
+func playExamples(ctx context.Context, js jetstream.JetStream, resultsStream string, out io.Writer) error {
+	results, err := js.OrderedConsumer(ctx, resultsStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return err
+	}
 	sc := bufio.NewScanner(bytes.NewReader(examples.Events))
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
@@ -111,17 +109,26 @@ func publishExamples(ctx context.Context, js jetstream.JetStream, out io.Writer)
 		}
 		ack, err := js.PublishMsg(ctx, msg)
 		if err != nil {
-			return kept, fmt.Errorf("cannot publish example: %w", err)
+			return fmt.Errorf("cannot publish example: %w", err)
 		}
-		note := ""
+		fmt.Fprintf(out, "published %s %s (seq %d)\n", kind, orDash(id), ack.Sequence)
 		if ack.Duplicate {
-			note = "  (duplicate id: dropped by HR_EVENTS deduplication)"
-		} else {
-			kept++
+			fmt.Fprintln(out, "  -> dropped by HR_EVENTS: an event with this id is already in the stream")
+			continue
 		}
-		fmt.Fprintf(out, "published seq %-3d %-14s %s%s\n", ack.Sequence, kind, orDash(id), note)
+		wait, cancel := context.WithTimeout(ctx, time.Minute)
+		m, err := results.Next(jetstream.FetchContext(wait))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("waiting for the result of %s: %w", orDash(id), err)
+		}
+		r, err := hrevent.DecodeResult(m.Data())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "  -> "+FormatResult(r))
 	}
-	return kept, sc.Err()
+	return sc.Err()
 }
 
 // peek reads the id and kind of an example line, as far as it can.
@@ -143,28 +150,6 @@ func peek(line []byte) (id, kind string) {
 	return "", "unknown"
 }
 
-// printResults follows the results stream until n results have arrived.
-func printResults(ctx context.Context, js jetstream.JetStream, stream string, n int, out io.Writer) error {
-	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return err
-	}
-	deadline, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for i := 0; i < n; i++ {
-		msg, err := cons.Next(jetstream.FetchContext(deadline))
-		if err != nil {
-			return fmt.Errorf("waiting for result %d of %d: %w", i+1, n, err)
-		}
-		r, err := hrevent.DecodeResult(msg.Data())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(out, FormatResult(r))
-	}
-	return nil
-}
-
 // FormatResult renders a result on one line for people.
 func FormatResult(r hrevent.Result) string {
 	op := ""
@@ -175,7 +160,7 @@ func FormatResult(r hrevent.Result) string {
 		r.Outcome, orDash(string(hrevent.KindOfType(r.EventType))), orDash(r.EventID), orDash(r.EmployeeID),
 		r.OrganizationID, op, r.StreamSequence, r.Attempts)
 	if r.Reason != "" {
-		line += "\n         reason: " + r.Reason
+		line += "\n     reason: " + r.Reason
 	}
 	return line
 }

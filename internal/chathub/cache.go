@@ -68,6 +68,33 @@ func (c *listCache) invalidate(orgID int) {
 	delete(c.entries, orgID)
 }
 
+// update changes a cached list in place after a write whose effect is
+// known, so that a burst of writes does not cost a list call each.
+func (c *listCache) update(orgID int, change func([]Operator) []Operator) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if e, ok := c.entries[orgID]; ok {
+		e.ops = change(e.ops)
+		c.entries[orgID] = e
+	}
+}
+
+// updateOperator sets an operator's status in every list that holds it.
+func (c *listCache) updateOperator(id int64, status Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for org, e := range c.entries {
+		for i := range e.ops {
+			if e.ops[i].ID == id {
+				e.ops[i].Status = status
+				c.entries[org] = e
+			}
+		}
+	}
+}
+
 // invalidateOperator drops every list that holds the operator, or every
 // list when none is known to hold it.
 func (c *listCache) invalidateOperator(id int64) {

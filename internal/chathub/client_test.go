@@ -86,7 +86,9 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 }
 
-func TestListCacheIsInvalidatedByWrites(t *testing.T) {
+// TestListCacheFollowsWrites: the client's own successful writes update
+// the cached list; a write with an unknown outcome drops it.
+func TestListCacheFollowsWrites(t *testing.T) {
 	t.Parallel()
 	sim, srv := startSim(t)
 	c := newClient(t, srv.URL, chathub.WithCacheTTL(time.Minute))
@@ -114,8 +116,19 @@ func TestListCacheIsInvalidatedByWrites(t *testing.T) {
 	if _, err := c.Synchronize(ctx, []chathub.NewOperator{{OrganizationID: 24, Name: "New"}}); err != nil {
 		t.Fatal(err)
 	}
-	if ops, _ := c.ListOperators(ctx, 24); len(ops) != 2 {
-		t.Errorf("list after Synchronize has %d operators, want 2", len(ops))
+	if ops, _ := c.ListOperators(ctx, 24); len(ops) != 2 || ops[1].Name != "New" {
+		t.Errorf("list after Synchronize = %+v, want Mike and New", ops)
+	}
+	if n := sim.Counters().Calls["list"]; n != 1 {
+		t.Errorf("list calls = %d, want still 1: successful writes update the cache", n)
+	}
+	sim.SetFaults(chathubsim.Faults{SyncDropRate: 1})
+	if _, err := c.Synchronize(ctx, []chathub.NewOperator{{OrganizationID: 24, Name: "Lost"}}); !errors.Is(err, chathub.ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want outcome unknown", err)
+	}
+	sim.SetFaults(chathubsim.Faults{})
+	if ops, _ := c.ListOperators(ctx, 24); len(ops) != 3 || sim.Counters().Calls["list"] != 2 {
+		t.Errorf("after an unknown outcome: %d operators from %d list calls, want 3 from a fresh list", len(ops), sim.Counters().Calls["list"])
 	}
 }
 

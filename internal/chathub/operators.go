@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -50,15 +51,35 @@ func (c *Client) Synchronize(ctx context.Context, ops []NewOperator) ([]Operator
 	for i, op := range ops {
 		body[i] = NewOperator{OrganizationID: op.OrganizationID, Name: NormalizeName(op.Name)}
 	}
-	// Whatever happens, the lists of these organizations are stale now.
-	defer c.invalidateOrgs(body)
-	c.invalidateOrgs(body)
-
 	var created []Operator
 	if err := c.do(ctx, EndpointSynchronize, http.MethodPost, "/api/operator/synchronize", body, &created); err != nil {
+		// What ChatHub holds now is unknown: forget the lists.
+		for _, op := range body {
+			c.cache.invalidate(op.OrganizationID)
+		}
 		return nil, fmt.Errorf("cannot synchronize %d operators: %w", len(ops), err)
 	}
+	c.addToCache(body, created)
 	return created, nil
+}
+
+// addToCache appends what synchronize created to the cached lists. When the
+// answer does not match the request item by item, the lists are dropped
+// instead: what was made for which organization is then unsure.
+func (c *Client) addToCache(req []NewOperator, created []Operator) {
+	matched := len(created) == len(req)
+	for i := 0; matched && i < len(req); i++ {
+		matched = strings.EqualFold(strings.TrimSpace(created[i].Name), req[i].Name)
+	}
+	for i, op := range req {
+		if !matched {
+			c.cache.invalidate(op.OrganizationID)
+			continue
+		}
+		made := created[i]
+		made.Organization = &Organization{ID: op.OrganizationID}
+		c.cache.update(op.OrganizationID, func(ops []Operator) []Operator { return append(ops, made) })
+	}
 }
 
 // SetStatus changes one operator's status. Setting a status is idempotent,
@@ -70,7 +91,6 @@ func (c *Client) SetStatus(ctx context.Context, id int64, status Status) error {
 	if !status.Valid() {
 		return fmt.Errorf("cannot set operator status: %w", &ValidationError{Field: "status", Reason: "must be 0, 1 or 2"})
 	}
-	defer c.cache.invalidateOperator(id)
 	body := struct {
 		ID     int64  `json:"id"`
 		Status Status `json:"status"`
@@ -79,15 +99,11 @@ func (c *Client) SetStatus(ctx context.Context, id int64, status Status) error {
 		return c.do(ctx, EndpointStatus, http.MethodPost, "/api/operator/status", body, nil)
 	})
 	if err != nil {
+		c.cache.invalidateOperator(id)
 		return fmt.Errorf("cannot set operator %d to %s: %w", id, status, err)
 	}
+	c.cache.updateOperator(id, status)
 	return nil
-}
-
-func (c *Client) invalidateOrgs(ops []NewOperator) {
-	for _, op := range ops {
-		c.cache.invalidate(op.OrganizationID)
-	}
 }
 
 // retry runs an idempotent call with jittered exponential backoff until it
