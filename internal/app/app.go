@@ -23,6 +23,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
+	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
 
 // Version is set at build time.
@@ -37,7 +38,8 @@ type Worker struct {
 	http *http.Server
 	ln   net.Listener
 	// closed is closed once the NATS connection is.
-	closed chan struct{}
+	closed  chan struct{}
+	metrics *metrics.Metrics
 }
 
 // New connects to NATS, creates what is missing there and builds the
@@ -77,8 +79,11 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		w.Close()
 		return nil, err
 	}
+	w.metrics = metrics.New()
 	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
 		chathub.WithRateLimit(cfg.ChatHubRateLimit),
+		chathub.WithCallObserver(w.metrics.Call),
+		chathub.WithWaitObserver(w.metrics.LimiterWait),
 		chathub.WithTimeout(cfg.ChatHubTimeout),
 		chathub.WithUserAgent("chathub-operator-worker/"+Version))
 	if err != nil {
@@ -98,11 +103,13 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		MaxAttempts:  cfg.RetryMaxAttempts,
 		RetryBase:    cfg.RetryBaseDelay,
 		RetryMax:     cfg.RetryMaxDelay,
+		Metrics:      w.metrics,
 	}, kvstore.New(kv), hub, validator, log)
 	w.cons = broker.NewConsumer(nc, js, cons, proc, hub.CheckToken, broker.Options{
 		BatchMaxEvents: 4 * cfg.BatchMaxSize,
 		BatchMaxWait:   cfg.BatchMaxWait,
 		ShutdownGrace:  cfg.ShutdownGrace,
+		Metrics:        w.metrics,
 	}, log)
 
 	w.ln, err = net.Listen("tcp", cfg.HTTPAddr)
@@ -167,6 +174,7 @@ func (w *Worker) routes() http.Handler {
 		}
 		fmt.Fprintln(rw, "ready")
 	})
+	mux.Handle("GET /metrics", w.metrics.Handler())
 	return mux
 }
 

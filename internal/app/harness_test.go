@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -119,7 +120,12 @@ type running struct {
 // start runs a worker until the test ends or stop is called.
 func (h *harness) start(cfg config.Config) *running {
 	h.t.Helper()
-	w, err := app.New(h.t.Context(), cfg, zerolog.Nop())
+	log := zerolog.Nop()
+	if os.Getenv("TEST_LOG") != "" {
+		// TEST_LOG=1 shows the workers' logs, for debugging a test.
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	}
+	w, err := app.New(h.t.Context(), cfg, log)
 	if err != nil {
 		h.t.Fatalf("app.New: %v", err)
 	}

@@ -272,3 +272,39 @@ func TestHireBurstBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashMidStatusChange: a worker dies after ChatHub took its status
+// changes but before it recorded them; newer events then ask for the old
+// status again. The next worker does not trust the dead worker's record.
+func TestCrashMidStatusChange(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cfg := h.config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
+	first := h.start(cfg)
+	for i := range 20 {
+		h.publishEvent(hire(i, 24))
+	}
+	h.waitResults(20, 30*time.Second)
+
+	h.sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
+	for i := range 20 {
+		h.publishEvent(event{ID: fmt.Sprint("leave-", i), Kind: "leave_started", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(time.Hour)})
+	}
+	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["status"] >= 1 }, "a status call in flight")
+	first.crash(t)
+	h.sim.SetFaults(chathubsim.Faults{})
+	// Half of them come back before the dead worker's lease runs out.
+	for i := range 10 {
+		h.publishEvent(event{ID: fmt.Sprint("back-", i), Kind: "leave_ended", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(2 * time.Hour)})
+	}
+	h.start(cfg)
+	results := h.waitResults(50, time.Minute)
+	assertNoneFailed(t, results)
+	for _, op := range h.sim.Operators(24) {
+		var i int
+		fmt.Sscanf(op.Name, "Person %d", &i)
+		if want := map[bool]int{true: 0, false: 1}[i < 10]; op.Status != want {
+			t.Errorf("%s: status %d, want %d", op.Name, op.Status, want)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chathub-operator-worker/worker/internal/handlers"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
 
 type (
@@ -35,6 +37,8 @@ type Options struct {
 	// ShutdownGrace is how long an in-flight batch may run on after the
 	// stop signal before its ChatHub calls are cancelled.
 	ShutdownGrace time.Duration
+	// Metrics counts events, retries and batches; may be nil.
+	Metrics *metrics.Metrics
 }
 
 // quietGap is how long the batcher waits for one more message of a burst
@@ -99,6 +103,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		context.AfterFunc(work, func() { t.Stop() })
 	})
 	defer stopGrace()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { c.watchBacklog(ctx) })
 
 	for ctx.Err() == nil {
 		if err := c.consume(ctx, work); err != nil {
@@ -212,15 +219,19 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 		d := decisions[i]
 		if d.Result != nil && !published[i] {
 			// No result, no ack: the next delivery decides again.
-			d = handlers.Decision{Action: handlers.Nak, Delay: time.Second}
+			c.opts.Metrics.ResultUnpublished()
+			d = handlers.Decision{Action: handlers.Nak, Delay: time.Second, Why: "result-unpublished"}
 		}
 		c.acknowledge(m, d)
 		if d.Result != nil {
 			counts[string(d.Result.Outcome)]++
+			c.opts.Metrics.Event(kindLabel(d.Result), string(d.Result.Outcome))
 		} else {
 			counts["retry"]++
+			c.opts.Metrics.Retry(d.Why)
 		}
 	}
+	c.opts.Metrics.Batch(len(batch), time.Since(start))
 	ev := c.log.Info().Int("events", len(batch)).Dur("took", time.Since(start))
 	for k, v := range counts {
 		ev = ev.Int(k, v)
@@ -229,6 +240,7 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 	if report.Unauthorized {
 		c.pausedOrg.Store(int64(report.Org))
 		c.paused.Store(true)
+		c.opts.Metrics.Paused(true)
 		c.log.Error().Err(report.Err).Msg("ChatHub refuses the company token; pausing until it accepts it")
 	}
 }
@@ -289,11 +301,45 @@ func (c *Consumer) waitForToken(ctx context.Context) {
 		}
 		if err := c.probe(ctx, int(c.pausedOrg.Load())); err == nil {
 			c.paused.Store(false)
+			c.opts.Metrics.Paused(false)
 			c.log.Info().Msg("ChatHub accepts the company token again; resuming")
 			return
 		} else {
 			c.log.Warn().Err(err).Dur("next_try_in", delay).Msg("ChatHub still refuses the token")
 		}
 		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// kindLabel is the event kind for metrics: one of the four, or unknown.
+func kindLabel(r *hrevent.Result) string {
+	if k := hrevent.KindOfType(r.EventType); k != "" {
+		return string(k)
+	}
+	return "unknown"
+}
+
+// backlogEvery is how often the consumer's backlog is read for metrics.
+const backlogEvery = 5 * time.Second
+
+// watchBacklog reads the consumer's pending and ack-pending counts until
+// ctx is done.
+func (c *Consumer) watchBacklog(ctx context.Context) {
+	if c.opts.Metrics == nil {
+		return
+	}
+	t := time.NewTicker(backlogEvery)
+	defer t.Stop()
+	for {
+		infoCtx, cancel := context.WithTimeout(ctx, backlogEvery)
+		if info, err := c.cons.Info(infoCtx); err == nil {
+			c.opts.Metrics.Backlog(info.NumPending, uint64(info.NumAckPending))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -55,6 +55,7 @@ type Client struct {
 	maxBody     int64
 	cache       *listCache
 	observe     CallObserver
+	observeWait func(time.Duration)
 	userAgent   string
 }
 
@@ -150,6 +151,14 @@ func WithCallObserver(o CallObserver) Option {
 	}
 }
 
+// WithWaitObserver reports how long each call waited for the limiter.
+func WithWaitObserver(o func(time.Duration)) Option {
+	return func(c *Client) error {
+		c.observeWait = o
+		return nil
+	}
+}
+
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
@@ -190,6 +199,9 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	}
 	if c.observe == nil {
 		c.observe = func(string, int, time.Duration) {}
+	}
+	if c.observeWait == nil {
+		c.observeWait = func(time.Duration) {}
 	}
 	return c, nil
 }
@@ -232,9 +244,11 @@ func (c *Client) Invalidate(orgID int) { c.cache.invalidate(orgID) }
 // nil). It waits on the limiter first, and turns every failure into an
 // *Error of one class.
 func (c *Client) do(ctx context.Context, endpoint, method, path string, body, v any) error {
+	waitStart := time.Now()
 	if err := c.limiter.Wait(ctx); err != nil {
 		return &Error{Class: ErrTransient, Method: method, Path: path, Err: err}
 	}
+	c.observeWait(time.Since(waitStart))
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 

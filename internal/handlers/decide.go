@@ -21,9 +21,20 @@ func (p *Processor) decide(e *employee, report *Report) {
 }
 
 func (p *Processor) decideItem(e *employee, it *item, report *Report) *Decision {
-	if !e.loaded {
-		// Without the record nothing is known about the event yet.
+	// While ChatHub does not yet hold the employee's state, every one of
+	// their messages stays unacknowledged, even one that will be skipped:
+	// an acked message could leave nobody to drive the employee there.
+	switch {
+	case !e.loaded || (e.failure == "" && e.err != nil):
 		return p.retry(e, it, report)
+	case e.failure == "" && !e.busyUntil.IsZero():
+		// Another worker is driving this employee; look again once its
+		// lease has run out or it has finished.
+		return &Decision{Action: Nak, Delay: max(time.Second, e.busyUntil.Sub(p.cfg.Now())), Why: "busy"}
+	case e.failure == "" && !e.rec.converged():
+		// Events merged by another worker while this one acted changed
+		// the goal; the next delivery drives ChatHub there.
+		return &Decision{Action: Nak, Delay: p.cfg.RetryBase, Why: "converging"}
 	}
 	switch it.verdict {
 	case verdictDuplicate:
@@ -39,19 +50,8 @@ func (p *Processor) decideItem(e *employee, it *item, report *Report) *Decision 
 	if reason := e.rec.skipReason(it.ev); reason != "" {
 		return p.final(it, hrevent.Skipped, reason, &e.rec)
 	}
-	switch {
-	case e.failure != "":
+	if e.failure != "" {
 		return p.final(it, hrevent.Failed, e.failure, &e.rec)
-	case !e.busyUntil.IsZero():
-		// Another worker is driving this employee; look again once its
-		// lease has run out or it has finished.
-		return &Decision{Action: Nak, Delay: max(time.Second, e.busyUntil.Sub(p.cfg.Now()))}
-	case e.err != nil:
-		return p.retry(e, it, report)
-	case !e.rec.converged():
-		// Events merged by another worker while this one acted changed
-		// the goal; the next delivery drives ChatHub there.
-		return &Decision{Action: Nak, Delay: p.cfg.RetryBase}
 	}
 	return p.final(it, hrevent.Applied, "", &e.rec)
 }
@@ -65,7 +65,7 @@ func (p *Processor) retry(e *employee, it *item, report *Report) *Decision {
 	}
 	if errors.Is(e.err, chathub.ErrUnauthorized) {
 		report.Unauthorized, report.Org = true, e.rec.OrganizationID
-		return &Decision{Action: Nak, Delay: p.cfg.RetryBase}
+		return &Decision{Action: Nak, Delay: p.cfg.RetryBase, Why: "unauthorized"}
 	}
 	if it.msg.Delivered >= p.cfg.MaxAttempts {
 		return p.final(it, hrevent.Failed, fmt.Sprintf(
@@ -75,7 +75,11 @@ func (p *Processor) retry(e *employee, it *item, report *Report) *Decision {
 	delay := max(p.backoffDelay(it.msg.Delivered), chathub.RetryAfter(e.err))
 	p.log.Warn().Str("event_id", it.ev.ID).Str("employee_id", e.id).Int("organization_id", e.rec.OrganizationID).
 		Int("attempt", it.msg.Delivered).Dur("retry_in", delay).Err(e.err).Msg("will retry")
-	return &Decision{Action: Nak, Delay: delay}
+	why := "chathub"
+	if !e.loaded {
+		why = "store"
+	}
+	return &Decision{Action: Nak, Delay: delay, Why: why}
 }
 
 // final builds the result of a decided event; failed and rejected results

@@ -63,6 +63,9 @@ type Decision struct {
 	Action Action
 	Delay  time.Duration
 	Result *hrevent.Result
+	// Why names the cause of a Nak, for metrics: "chathub",
+	// "unauthorized", "busy", "store" or "converging".
+	Why string
 }
 
 // Report tells the consumer about the batch as a whole.

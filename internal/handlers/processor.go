@@ -13,6 +13,7 @@ import (
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
 
 // Config tunes a Processor; zero fields take the defaults of WithDefaults.
@@ -34,6 +35,8 @@ type Config struct {
 	Concurrency int
 	// Now is the clock.
 	Now func() time.Time
+	// Metrics counts conflicts, adoptions and batch sizes; may be nil.
+	Metrics *metrics.Metrics
 }
 
 // WithDefaults fills the zero fields.
@@ -102,6 +105,9 @@ type employee struct {
 	loaded bool
 	// hadPending: an earlier attempt may have created their operator.
 	hadPending bool
+	// stale: a worker left its lease behind (it died or could not save),
+	// so it may have changed the operator's status without recording it.
+	stale bool
 	// busyUntil: another worker holds the lease until then.
 	busyUntil time.Time
 	// err is retryable trouble; failure is ChatHub's refusal for this
@@ -206,18 +212,21 @@ func (p *Processor) load(ctx context.Context, e *employee) {
 			}
 		}
 		e.hadPending = rec.Pending != nil
-		e.acting, e.busyUntil = false, time.Time{}
+		e.acting, e.stale, e.busyUntil = false, false, time.Time{}
 		now := p.cfg.Now()
-		if !rec.converged() {
-			if rec.leasedByOther(p.cfg.Owner, now) {
-				e.busyUntil = rec.Lease.Until
-			} else {
-				rec.Lease = &Lease{Owner: p.cfg.Owner, Until: now.Add(p.cfg.LeaseTTL)}
-				if rec.needsCreate() && rec.Pending == nil {
-					rec.Pending = &Pending{Name: rec.Name, Since: now}
-				}
-				e.acting, changed = true, true
+		// While another worker holds the lease it may be changing ChatHub
+		// for this employee, so what the record says cannot be relied on
+		// yet: record the events and leave the calls to it.
+		switch {
+		case rec.leasedByOther(p.cfg.Owner, now):
+			e.busyUntil = rec.Lease.Until
+		case !rec.converged() || rec.Lease != nil:
+			e.stale = rec.Lease != nil
+			rec.Lease = &Lease{Owner: p.cfg.Owner, Until: now.Add(p.cfg.LeaseTTL)}
+			if rec.needsCreate() && rec.Pending == nil {
+				rec.Pending = &Pending{Name: rec.Name, Since: now}
 			}
+			e.acting, changed = true, true
 		}
 		if !changed {
 			e.rec, e.rev, e.loaded = rec, rev, true
@@ -226,6 +235,7 @@ func (p *Processor) load(ctx context.Context, e *employee) {
 		newRev, err := p.store.Put(ctx, rec, rev)
 		if errors.Is(err, ErrConflict) {
 			// Another worker wrote in between: merge again on its record.
+			p.cfg.Metrics.KVConflict()
 			continue
 		}
 		if err != nil {
@@ -262,6 +272,7 @@ func (p *Processor) save(ctx context.Context, e *employee) {
 			e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w", err))
 			return
 		}
+		p.cfg.Metrics.KVConflict()
 		if rec, rev, err = p.store.Get(ctx, e.id); err != nil {
 			e.err = errors.Join(e.err, fmt.Errorf("cannot read the employee's record: %w", err))
 			return

@@ -88,6 +88,7 @@ func (p *Processor) adopt(ctx context.Context, e *employee, ops []chathub.Operat
 			continue
 		}
 		e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = op.ID, op.Status, nil
+		p.cfg.Metrics.Adopted()
 		p.log.Info().Str("employee_id", e.id).Int("organization_id", e.rec.OrganizationID).
 			Int64("operator_id", op.ID).Bool("after_unknown_outcome", e.hadPending).Msg("adopted existing operator")
 		return
@@ -117,6 +118,7 @@ func (p *Processor) synchronize(ctx context.Context, chunk []*employee) {
 	for i, e := range chunk {
 		req[i] = chathub.NewOperator{OrganizationID: e.rec.OrganizationID, Name: e.rec.Pending.Name}
 	}
+	p.cfg.Metrics.SynchronizeBatch(len(req))
 	created, err := p.hub.Synchronize(ctx, req)
 	if err != nil {
 		refused := isRefusal(err)
@@ -160,8 +162,10 @@ func (p *Processor) synchronize(ctx context.Context, chunk []*employee) {
 
 // setStatus sets the operator's status to what the state asks for: the
 // leave status after a create, a change, a reactivation or a deletion.
+// After a lease left behind, the recorded status is not trusted and the
+// status is set again.
 func (p *Processor) setStatus(ctx context.Context, e *employee) {
-	if !e.ready() || e.rec.Pending != nil || e.rec.OperatorID == 0 || e.rec.converged() {
+	if !e.ready() || e.rec.Pending != nil || e.rec.OperatorID == 0 || (e.rec.converged() && !e.stale) {
 		return
 	}
 	want, _ := wantStatus(e.rec.State())

@@ -1,0 +1,166 @@
+// Package metrics defines the worker's Prometheus metrics. Every method is
+// safe on a nil *Metrics, so pieces built without metrics (tests, tools)
+// need no stand-in.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const namespace = "chathub_worker"
+
+// Metrics holds the worker's collectors in a registry of its own.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	events          *prometheus.CounterVec
+	retries         *prometheus.CounterVec
+	batches         prometheus.Histogram
+	batchDuration   prometheus.Histogram
+	calls           *prometheus.CounterVec
+	callDuration    *prometheus.HistogramVec
+	syncBatchSize   prometheus.Histogram
+	limiterWait     prometheus.Histogram
+	kvConflicts     prometheus.Counter
+	adoptions       prometheus.Counter
+	paused          prometheus.Gauge
+	pending         prometheus.Gauge
+	ackPending      prometheus.Gauge
+	resultsNotSaved prometheus.Counter
+}
+
+// New registers the worker's metrics, with the Go and process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	m := &Metrics{reg: reg}
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "events_total",
+		Help: "HR events with a final result, by kind and outcome."}, []string{"kind", "outcome"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "retries_total",
+		Help: "Messages handed back to JetStream to be tried again (naks), by reason."}, []string{"reason"})
+	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "batch_events",
+		Help: "Messages per batch taken off the stream.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
+	m.batchDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "batch_duration_seconds",
+		Help: "Time to process a batch, results and acks included.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "chathub_requests_total",
+		Help: "ChatHub HTTP requests, by endpoint and status code (0: no answer)."}, []string{"endpoint", "code"})
+	m.callDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "chathub_request_duration_seconds",
+		Help: "ChatHub HTTP request latency, by endpoint.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}, []string{"endpoint"})
+	m.syncBatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "synchronize_batch_size",
+		Help: "Names per synchronize call.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}})
+	m.limiterWait = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "rate_limiter_wait_seconds",
+		Help: "Time ChatHub calls waited for the rate limiter.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
+	m.kvConflicts = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "kv_conflicts_total",
+		Help: "Employee record writes refused because another writer got there first."})
+	m.adoptions = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "operators_adopted_total",
+		Help: "Existing ChatHub operators adopted instead of creating new ones."})
+	m.paused = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "paused",
+		Help: "1 while consumption is paused because ChatHub refuses the token."})
+	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "consumer_pending_messages",
+		Help: "Messages in HR_EVENTS not yet delivered to the consumer."})
+	m.ackPending = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "consumer_ack_pending_messages",
+		Help: "Messages delivered and not yet acknowledged."})
+	m.resultsNotSaved = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "results_unpublished_total",
+		Help: "Results whose publish was not acknowledged; their events are tried again."})
+	for _, c := range []prometheus.Collector{m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
+		m.syncBatchSize, m.limiterWait, m.kvConflicts, m.adoptions, m.paused, m.pending, m.ackPending, m.resultsNotSaved} {
+		f(c)
+	}
+	return m
+}
+
+// Handler serves the registry for /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Event counts a final result.
+func (m *Metrics) Event(kind, outcome string) {
+	if m != nil {
+		m.events.WithLabelValues(kind, outcome).Inc()
+	}
+}
+
+// Retry counts a nak.
+func (m *Metrics) Retry(reason string) {
+	if m != nil {
+		m.retries.WithLabelValues(reason).Inc()
+	}
+}
+
+// Batch records a processed batch.
+func (m *Metrics) Batch(events int, took time.Duration) {
+	if m != nil {
+		m.batches.Observe(float64(events))
+		m.batchDuration.Observe(took.Seconds())
+	}
+}
+
+// Call records one ChatHub HTTP request; it fits chathub.CallObserver.
+func (m *Metrics) Call(endpoint string, code int, took time.Duration) {
+	if m != nil {
+		m.calls.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+		m.callDuration.WithLabelValues(endpoint).Observe(took.Seconds())
+	}
+}
+
+// SynchronizeBatch records the names in one synchronize call.
+func (m *Metrics) SynchronizeBatch(names int) {
+	if m != nil {
+		m.syncBatchSize.Observe(float64(names))
+	}
+}
+
+// LimiterWait records how long a call waited for the rate limiter.
+func (m *Metrics) LimiterWait(d time.Duration) {
+	if m != nil {
+		m.limiterWait.Observe(d.Seconds())
+	}
+}
+
+// KVConflict counts a refused record write.
+func (m *Metrics) KVConflict() {
+	if m != nil {
+		m.kvConflicts.Inc()
+	}
+}
+
+// Adopted counts an adopted operator.
+func (m *Metrics) Adopted() {
+	if m != nil {
+		m.adoptions.Inc()
+	}
+}
+
+// Paused sets whether consumption is paused.
+func (m *Metrics) Paused(p bool) {
+	if m != nil {
+		v := 0.0
+		if p {
+			v = 1
+		}
+		m.paused.Set(v)
+	}
+}
+
+// Backlog sets the consumer's pending and ack-pending counts.
+func (m *Metrics) Backlog(pending, ackPending uint64) {
+	if m != nil {
+		m.pending.Set(float64(pending))
+		m.ackPending.Set(float64(ackPending))
+	}
+}
+
+// ResultUnpublished counts a result whose publish failed.
+func (m *Metrics) ResultUnpublished() {
+	if m != nil {
+		m.resultsNotSaved.Inc()
+	}
+}
