@@ -11,17 +11,26 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/term"
 
 	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/cli"
 	"github.com/chathub-operator-worker/worker/internal/config"
 )
 
-const usage = `usage: worker [command]
+const usage = `usage: worker [command] [flags]
 
 commands:
-  (none)   run the worker with the configuration in the environment (see README.md)
-  demo     run against an embedded NATS server and the ChatHub simulator, publish examples/, print results
-  help     show this help
+  (none), run             run the worker with the configuration in the environment (see README.md)
+  demo                    run against an embedded NATS server and the ChatHub simulator, publish examples/, print results
+  publish FILE            publish HR events from JSON lines or CSV (employeeId,organizationId,name,kind,time)
+  results                 print and follow results: -json, -outcome failed,rejected, -employee ID, -follow=false
+  operators -org N        list an organization's operators in ChatHub with counts by status; -json
+  replay                  republish failed and rejected events from their results; -dry-run, -employee ID
+  help                    show this help
+
+Run 'worker COMMAND -h' for a command's flags. NATS_URL (and NATS_CREDS) serve publish, results and
+replay; CHATHUB_BASE_URL and CHATHUB_TOKEN (or CHATHUB_TOKEN_FILE) serve operators.
 `
 
 func main() {
@@ -40,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd {
 	case "", "run":
-		cfg, err := config.Parse(nil, false)
+		cfg, err := config.Parse(nil, config.Worker)
 		if err != nil {
 			return err
 		}
@@ -51,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return w.Run(ctx)
 	case "demo":
-		cfg, err := config.Parse(nil, true)
+		cfg, err := config.Parse(nil, config.Demo)
 		if err != nil {
 			return err
 		}
@@ -59,6 +68,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.LogLevel = "warn"
 		}
 		return app.Demo(ctx, cfg, stdout, newLogger(cfg, stderr, true))
+	case "publish", "results", "operators", "replay":
+		env := cli.Env{Stdout: stdout, Stderr: stderr, Terminal: term.IsTerminal(int(os.Stdout.Fd()))}
+		return map[string]func(context.Context, []string, cli.Env) error{
+			"publish": cli.Publish, "results": cli.Results, "operators": cli.Operators, "replay": cli.Replay,
+		}[cmd](ctx, args[1:], env)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

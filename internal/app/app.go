@@ -189,3 +189,8 @@ func redactURL(s string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// Kill drops the NATS connection without draining, as a crash would: no
+// ack, result or record write gets out after it. Run still has to be
+// stopped. It is for tests and failure drills.
+func (w *Worker) Kill() { w.nc.Close() }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -17,7 +19,7 @@ import (
 type story struct {
 	employee, name string
 	org            int
-	events         []event
+	events         []testenv.Event
 }
 
 var kinds = []string{"hired", "leave_started", "leave_ended", "terminated"}
@@ -38,7 +40,7 @@ func genStories(rng *rand.Rand, n int) []story {
 			}
 			// Few distinct times, so that ties broken by id occur.
 			at = at.Add(time.Duration(rng.IntN(3)) * time.Hour)
-			e := event{ID: fmt.Sprintf("evt-%03d-%d-%d", i, j, rng.IntN(1000)), Kind: kind, Employee: s.employee, Org: s.org, At: at}
+			e := testenv.Event{ID: fmt.Sprintf("evt-%03d-%d-%d", i, j, rng.IntN(1000)), Kind: kind, Employee: s.employee, Org: s.org, At: at}
 			if kind == "hired" || rng.IntN(3) == 0 {
 				e.Name = s.name
 			}
@@ -50,9 +52,9 @@ func genStories(rng *rand.Rand, n int) []story {
 }
 
 // expectedState applies CONTRACT §3's state machine in time order.
-func expectedState(events []event) string {
+func expectedState(events []testenv.Event) string {
 	sorted := slices.Clone(events)
-	slices.SortFunc(sorted, func(a, b event) int {
+	slices.SortFunc(sorted, func(a, b testenv.Event) int {
 		if hrevent.Less(a.At, a.ID, b.At, b.ID) {
 			return -1
 		}
@@ -116,16 +118,16 @@ func assertChatHub(t *testing.T, sim *chathubsim.Server, stories []story) {
 // publishShuffled publishes every story's events in random order, a tenth
 // of them twice under another message id (a duplicate the stream's
 // deduplication does not catch), and returns the number of distinct events.
-func publishShuffled(h *harness, rng *rand.Rand, stories []story) int {
-	var all []event
+func publishShuffled(h *testenv.Harness, rng *rand.Rand, stories []story) int {
+	var all []testenv.Event
 	for _, s := range stories {
 		all = append(all, s.events...)
 	}
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	for i, e := range all {
-		h.publishEvent(e)
+		h.PublishEvent(e)
 		if i%10 == 0 {
-			h.publish(e.body(), e.Kind, e.ID+"#again")
+			h.Publish(e.Body(), e.Kind, e.ID+"#again")
 		}
 	}
 	return len(all)
@@ -143,22 +145,22 @@ func TestConvergenceUnderFaults(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3, 4} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
-			h := newHarness(t)
-			h.sim.Seed(seed)
-			h.sim.SetFaults(chathubsim.Faults{ErrorRate: 0.1, ThrottleRate: 0.02, RetryAfter: time.Second,
+			h := testenv.New(t)
+			h.Sim.Seed(seed)
+			h.Sim.SetFaults(chathubsim.Faults{ErrorRate: 0.1, ThrottleRate: 0.02, RetryAfter: time.Second,
 				SyncDropRate: 0.25, StatusDropRate: 0.15})
 			stories := genStories(rng, 40)
-			cfg := h.config(func(c *config.Config) { c.BatchMaxSize = 7 })
+			cfg := h.Config(func(c *config.Config) { c.BatchMaxSize = 7 })
 			if seed%2 == 0 {
-				h.start(cfg)
+				h.Start(cfg)
 			}
 			n := publishShuffled(h, rng, stories)
 			if seed%2 == 1 {
-				h.start(cfg)
+				h.Start(cfg)
 			}
 
-			results := h.waitResults(n, 2*time.Minute)
-			byID := byEventID(t, results)
+			results := h.WaitResults(n, 2*time.Minute)
+			byID := testenv.ByEventID(t, results)
 			if len(byID) != n {
 				t.Errorf("%d events have results, want %d", len(byID), n)
 			}
@@ -170,9 +172,9 @@ func TestConvergenceUnderFaults(t *testing.T) {
 					t.Errorf("result %s on %s", r.MsgID, r.Subject)
 				}
 			}
-			assertChatHub(t, h.sim, stories)
-			noToken(t, results)
-			c := h.sim.Counters()
+			assertChatHub(t, h.Sim, stories)
+			testenv.NoToken(t, results)
+			c := h.Sim.Counters()
 			t.Logf("%d events, %d results; ChatHub: %v calls, %d dropped after commit, %d 5xx, %d 429",
 				n, len(results), c.Calls, c.Dropped, c.ServerErrors, c.Throttled)
 			if c.Dropped == 0 {

@@ -111,7 +111,7 @@ func playExamples(ctx context.Context, js jetstream.JetStream, resultsStream str
 		if err != nil {
 			return fmt.Errorf("cannot publish example: %w", err)
 		}
-		fmt.Fprintf(out, "published %s %s (seq %d)\n", kind, orDash(id), ack.Sequence)
+		fmt.Fprintf(out, "published %s %s (seq %d)\n", kind, hrevent.OrDash(id), ack.Sequence)
 		if ack.Duplicate {
 			fmt.Fprintln(out, "  -> dropped by HR_EVENTS: an event with this id is already in the stream")
 			continue
@@ -120,13 +120,13 @@ func playExamples(ctx context.Context, js jetstream.JetStream, resultsStream str
 		m, err := results.Next(jetstream.FetchContext(wait))
 		cancel()
 		if err != nil {
-			return fmt.Errorf("waiting for the result of %s: %w", orDash(id), err)
+			return fmt.Errorf("waiting for the result of %s: %w", hrevent.OrDash(id), err)
 		}
 		r, err := hrevent.DecodeResult(m.Data())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "  -> "+FormatResult(r))
+		fmt.Fprintln(out, "  -> "+r.Summary())
 	}
 	return sc.Err()
 }
@@ -150,21 +150,6 @@ func peek(line []byte) (id, kind string) {
 	return "", "unknown"
 }
 
-// FormatResult renders a result on one line for people.
-func FormatResult(r hrevent.Result) string {
-	op := ""
-	if r.OperatorID != 0 && r.OperatorStatus != nil {
-		op = fmt.Sprintf(" operator %d (%s)", r.OperatorID, chathub.Status(*r.OperatorStatus))
-	}
-	line := fmt.Sprintf("%-8s %-14s %-16s employee %-7s org %-3d%s  [seq %d, attempt %d]",
-		r.Outcome, orDash(string(hrevent.KindOfType(r.EventType))), orDash(r.EventID), orDash(r.EmployeeID),
-		r.OrganizationID, op, r.StreamSequence, r.Attempts)
-	if r.Reason != "" {
-		line += "\n     reason: " + r.Reason
-	}
-	return line
-}
-
 func printOperators(sim *chathubsim.Server, out io.Writer) {
 	ops := sim.Operators(0)
 	sort.Slice(ops, func(i, j int) bool { return ops[i].ID < ops[j].ID })
@@ -175,11 +160,4 @@ func printOperators(sim *chathubsim.Server, out io.Writer) {
 	c := sim.Counters()
 	fmt.Fprintf(out, "ChatHub calls: %d synchronize (batch sizes %v), %d status, %d list\n",
 		c.Calls["synchronize"], c.BatchSizes, c.Calls["status"], c.Calls["list"])
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -15,7 +15,7 @@ import (
 // prints.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse(map[string]string{}, true)
+	cfg, err := config.Parse(map[string]string{}, config.Demo)
 	if err != nil {
 		t.Fatal(err)
 	}

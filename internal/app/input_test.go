@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+
 	"bytes"
 	"encoding/base64"
 	"strings"
@@ -15,10 +17,10 @@ import (
 // neighbours in the same fetch are applied.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := testenv.New(t)
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	good := event{ID: "ok-1", Kind: "hired", Employee: "E-1", Name: "Good One", Org: 24, At: at}
-	valid := string(good.body())
+	good := testenv.Event{ID: "ok-1", Kind: "hired", Employee: "E-1", Name: "Good One", Org: 24, At: at}
+	valid := string(good.Body())
 	with := func(old, new string) string { return strings.Replace(valid, old, new, 1) }
 	big := `{"specversion":"1.0","id":"big","pad":"` + strings.Repeat("x", 900<<10) + `"}`
 	bad := []struct {
@@ -41,21 +43,21 @@ func TestBadInput(t *testing.T) {
 		{"near the max payload", big, "/"},
 	}
 	// Neighbours: a valid event before and after every bad one.
-	h.publishEvent(good)
+	h.PublishEvent(good)
 	for i, b := range bad {
 		// Each bad message has an id of its own, as events do.
 		bad[i].body = strings.Replace(b.body, `"ok-1"`, `"bad-`+b.name+`"`, 1)
-		h.publish([]byte(bad[i].body), "hired", "")
+		h.Publish([]byte(bad[i].body), "hired", "")
 		next := good
 		next.ID, next.Employee, next.Name = "ok-"+b.name, "E-n"+string(rune('a'+i)), "Neighbour "+string(rune('A'+i))
-		h.publishEvent(next)
+		h.PublishEvent(next)
 	}
-	h.start(h.config())
-	results := h.waitResults(2*len(bad)+1, time.Minute)
+	h.Start(h.Config())
+	results := h.WaitResults(2*len(bad)+1, time.Minute)
 	if len(results) != 2*len(bad)+1 {
 		t.Fatalf("%d results, want %d", len(results), 2*len(bad)+1)
 	}
-	bySeq := map[uint64]storedResult{}
+	bySeq := map[uint64]testenv.Result{}
 	for _, r := range results {
 		if _, dup := bySeq[r.StreamSequence]; dup {
 			t.Errorf("message %d has two results", r.StreamSequence)
@@ -99,7 +101,7 @@ func TestBadInput(t *testing.T) {
 	if r := bySeq[2]; r.MsgID != "result:seq:2" || !strings.HasSuffix(r.Subject, ".unknown") {
 		t.Errorf("not-JSON result: msg id %s, subject %s", r.MsgID, r.Subject)
 	}
-	v, err := validatorOnce()
+	v, err := testenv.ValidatorOnce()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -16,13 +18,13 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func hire(i, org int) event {
-	return event{ID: fmt.Sprintf("hire-%d", i), Kind: "hired", Employee: fmt.Sprintf("E-%d", i),
+func hire(i, org int) testenv.Event {
+	return testenv.Event{ID: fmt.Sprintf("hire-%d", i), Kind: "hired", Employee: fmt.Sprintf("E-%d", i),
 		Name: fmt.Sprintf("Person %04d", i), Org: org, At: t0}
 }
 
 // assertAllApplied fails for every result that is not applied or skipped.
-func assertNoneFailed(t *testing.T, results []storedResult) {
+func assertNoneFailed(t *testing.T, results []testenv.Result) {
 	t.Helper()
 	for _, r := range results {
 		if r.Outcome == hrevent.Failed || r.Outcome == hrevent.Rejected {
@@ -36,31 +38,31 @@ func assertNoneFailed(t *testing.T, results []storedResult) {
 // finishes the work without creating anyone twice.
 func TestCrashMidBatch(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := testenv.New(t)
 	rng := rand.New(rand.NewPCG(7, 7))
 	stories := genStories(rng, 30)
 	n := 0
 	for _, s := range stories {
 		for _, e := range s.events {
-			h.publishEvent(e)
+			h.PublishEvent(e)
 			n++
 		}
 	}
-	h.sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
-	cfg := h.config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
-	first := h.start(cfg)
-	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["synchronize"] >= 1 }, "a synchronize call in flight")
-	first.crash(t)
-	created := h.sim.Counters().Calls["synchronize"]
+	h.Sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
+	cfg := h.Config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
+	first := h.Start(cfg)
+	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().Calls["synchronize"] >= 1 }, "a synchronize call in flight")
+	first.Crash(t)
+	created := h.Sim.Counters().Calls["synchronize"]
 
-	h.sim.SetFaults(chathubsim.Faults{})
-	h.start(cfg)
-	results := h.waitResults(n, time.Minute)
+	h.Sim.SetFaults(chathubsim.Faults{})
+	h.Start(cfg)
+	results := h.WaitResults(n, time.Minute)
 	assertNoneFailed(t, results)
-	if got := len(byEventID(t, results)); got != n {
+	if got := len(testenv.ByEventID(t, results)); got != n {
 		t.Errorf("%d events have results, want %d", got, n)
 	}
-	assertChatHub(t, h.sim, stories)
+	assertChatHub(t, h.Sim, stories)
 	t.Logf("crashed after %d synchronize calls; %d results", created, len(results))
 }
 
@@ -68,23 +70,23 @@ func TestCrashMidBatch(t *testing.T) {
 // same store; the worker reconnects and finishes.
 func TestNATSRestart(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.start(h.config())
+	h := testenv.New(t)
+	h.Start(h.Config())
 	for i := range 20 {
-		h.publishEvent(hire(i, 24))
+		h.PublishEvent(hire(i, 24))
 	}
-	h.waitResults(20, 30*time.Second)
+	h.WaitResults(20, 30*time.Second)
 
-	h.ns.Shutdown()
-	h.ns.WaitForShutdown()
-	h.startNATS()
-	await.True(t, 20*time.Second, h.nc.IsConnected, "the test's connection to come back")
+	h.NS.Shutdown()
+	h.NS.WaitForShutdown()
+	h.StartNATS()
+	await.True(t, 20*time.Second, h.NC.IsConnected, "the test's connection to come back")
 	for i := 20; i < 40; i++ {
-		h.publishEvent(hire(i, 24))
+		h.PublishEvent(hire(i, 24))
 	}
-	results := h.waitResults(40, time.Minute)
+	results := h.WaitResults(40, time.Minute)
 	assertNoneFailed(t, results)
-	if ops := h.sim.Operators(24); len(ops) != 40 {
+	if ops := h.Sim.Operators(24); len(ops) != 40 {
 		t.Errorf("%d operators, want 40", len(ops))
 	}
 }
@@ -94,13 +96,13 @@ func TestNATSRestart(t *testing.T) {
 // fails only those two, each with ChatHub's message.
 func TestBadItemsDoNotSinkTheBatch(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.sim.SetFaults(chathubsim.Faults{RejectNames: []string{"Person 0003", "Person 0011"}})
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{RejectNames: []string{"Person 0003", "Person 0011"}})
 	for i := range 16 {
-		h.publishEvent(hire(i, 24))
+		h.PublishEvent(hire(i, 24))
 	}
-	h.start(h.config())
-	results := byEventID(t, h.waitResults(16, 30*time.Second))
+	h.Start(h.Config())
+	results := testenv.ByEventID(t, h.WaitResults(16, 30*time.Second))
 	for i := range 16 {
 		r := results[fmt.Sprintf("hire-%d", i)]
 		if i == 3 || i == 11 {
@@ -113,10 +115,10 @@ func TestBadItemsDoNotSinkTheBatch(t *testing.T) {
 			t.Errorf("hire %d: %s %s", i, r.Outcome, r.Reason)
 		}
 	}
-	if ops := h.sim.Operators(24); len(ops) != 14 {
+	if ops := h.Sim.Operators(24); len(ops) != 14 {
 		t.Errorf("%d operators, want 14", len(ops))
 	}
-	t.Logf("synchronize calls: %d, batch sizes %v", h.sim.Counters().Calls["synchronize"], h.sim.Counters().BatchSizes)
+	t.Logf("synchronize calls: %d, batch sizes %v", h.Sim.Counters().Calls["synchronize"], h.Sim.Counters().BatchSizes)
 }
 
 // TestUnauthorizedWindow: while ChatHub refuses the token the worker fails
@@ -124,22 +126,22 @@ func TestBadItemsDoNotSinkTheBatch(t *testing.T) {
 // accepted again.
 func TestUnauthorizedWindow(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.sim.SetFaults(chathubsim.Faults{Unauthorized: true})
-	w := h.start(h.config())
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{Unauthorized: true})
+	w := h.Start(h.Config())
 	for i := range 10 {
-		h.publishEvent(hire(i, 24))
+		h.PublishEvent(hire(i, 24))
 	}
-	readyz := "http://" + w.w.Addr() + "/readyz"
+	readyz := "http://" + w.W.Addr() + "/readyz"
 	await.True(t, 30*time.Second, func() bool { return status(t, readyz) == http.StatusServiceUnavailable }, "/readyz to turn unready")
-	if got := h.results(); len(got) != 0 {
+	if got := h.Results(); len(got) != 0 {
 		t.Fatalf("%d results during the 401 window, want none: %+v", len(got), got[0].Result)
 	}
-	h.sim.SetFaults(chathubsim.Faults{})
-	results := h.waitResults(10, time.Minute)
+	h.Sim.SetFaults(chathubsim.Faults{})
+	results := h.WaitResults(10, time.Minute)
 	assertNoneFailed(t, results)
 	await.True(t, 10*time.Second, func() bool { return status(t, readyz) == http.StatusOK }, "/readyz to turn ready")
-	if n := h.sim.Counters().Unauthorized; n == 0 {
+	if n := h.Sim.Counters().Unauthorized; n == 0 {
 		t.Error("the simulator served no 401")
 	}
 }
@@ -159,36 +161,36 @@ func status(t *testing.T, url string) int {
 // worker applies the rest: nothing is lost or made twice.
 func TestShutdownWithInFlightWork(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := testenv.New(t)
 	// Calls outlast the grace period, so the batch cannot finish in time
 	// and must be handed back.
-	h.sim.SetFaults(chathubsim.Faults{Latency: 700 * time.Millisecond})
+	h.Sim.SetFaults(chathubsim.Faults{Latency: 700 * time.Millisecond})
 	for i := range 30 {
-		h.publishEvent(hire(i, 24+i%2))
+		h.PublishEvent(hire(i, 24+i%2))
 	}
 	// A long AckWait: only messages handed back come again soon.
-	cfg := h.config(func(c *config.Config) { c.ShutdownGrace, c.AckWait = 300*time.Millisecond, time.Minute })
-	first := h.start(cfg)
-	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["list"] >= 1 }, "a call in flight")
+	cfg := h.Config(func(c *config.Config) { c.ShutdownGrace, c.AckWait = 300*time.Millisecond, time.Minute })
+	first := h.Start(cfg)
+	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().Calls["list"] >= 1 }, "a call in flight")
 	start := time.Now()
-	first.shutdown(t)
+	first.Shutdown(t)
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("shutdown took %s, want the 300ms grace plus the drain", took)
 	}
-	before := len(h.results())
+	before := len(h.Results())
 	if before == 30 {
 		t.Error("every event finished before shutdown: nothing was handed back")
 	}
 
-	h.sim.SetFaults(chathubsim.Faults{})
+	h.Sim.SetFaults(chathubsim.Faults{})
 	restart := time.Now()
-	h.start(cfg)
-	results := h.waitResults(30, time.Minute)
+	h.Start(cfg)
+	results := h.WaitResults(30, time.Minute)
 	if took := time.Since(restart); took > 30*time.Second {
 		t.Errorf("the second worker took %s: messages waited for AckWait instead of being handed back", took)
 	}
 	assertNoneFailed(t, results)
-	if ops := len(h.sim.Operators(24)) + len(h.sim.Operators(25)); ops != 30 {
+	if ops := len(h.Sim.Operators(24)) + len(h.Sim.Operators(25)); ops != 30 {
 		t.Errorf("%d operators, want 30", ops)
 	}
 	t.Logf("%d results before shutdown, %d after restart", before, len(results))
@@ -198,21 +200,21 @@ func TestShutdownWithInFlightWork(t *testing.T) {
 // converges with no duplicate operators and one result per event.
 func TestTwoWorkers(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.sim.Seed(11)
-	h.sim.SetFaults(chathubsim.Faults{ErrorRate: 0.05, SyncDropRate: 0.2, StatusDropRate: 0.1})
+	h := testenv.New(t)
+	h.Sim.Seed(11)
+	h.Sim.SetFaults(chathubsim.Faults{ErrorRate: 0.05, SyncDropRate: 0.2, StatusDropRate: 0.1})
 	rng := rand.New(rand.NewPCG(11, 11))
 	stories := genStories(rng, 40)
-	cfg := h.config(func(c *config.Config) { c.BatchMaxSize = 5 })
-	h.start(cfg)
-	h.start(cfg)
+	cfg := h.Config(func(c *config.Config) { c.BatchMaxSize = 5 })
+	h.Start(cfg)
+	h.Start(cfg)
 	n := publishShuffled(h, rng, stories)
-	results := h.waitResults(n, 2*time.Minute)
+	results := h.WaitResults(n, 2*time.Minute)
 	assertNoneFailed(t, results)
-	if got := len(byEventID(t, results)); got != n {
+	if got := len(testenv.ByEventID(t, results)); got != n {
 		t.Errorf("%d events have results, want %d", got, n)
 	}
-	assertChatHub(t, h.sim, stories)
+	assertChatHub(t, h.Sim, stories)
 }
 
 // TestAdoptsExistingOperators: going live over a ChatHub that already has
@@ -220,15 +222,15 @@ func TestTwoWorkers(t *testing.T) {
 // one is not adopted, and an adopted inactive one is activated.
 func TestAdoptsExistingOperators(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	alex := h.sim.AddOperator(24, "Alex Brown", 0)
-	emma := h.sim.AddOperator(24, "emma davis", 1)
-	mike := h.sim.AddOperator(24, "Mike Wilson", 2)
+	h := testenv.New(t)
+	alex := h.Sim.AddOperator(24, "Alex Brown", 0)
+	emma := h.Sim.AddOperator(24, "emma davis", 1)
+	mike := h.Sim.AddOperator(24, "Mike Wilson", 2)
 	for i, name := range []string{"Alex Brown", "Emma Davis", "Mike Wilson"} {
-		h.publishEvent(event{ID: fmt.Sprint("h", i), Kind: "hired", Employee: fmt.Sprint("E", i), Name: name, Org: 24, At: t0})
+		h.PublishEvent(testenv.Event{ID: fmt.Sprint("h", i), Kind: "hired", Employee: fmt.Sprint("E", i), Name: name, Org: 24, At: t0})
 	}
-	h.start(h.config())
-	results := byEventID(t, h.waitResults(3, 30*time.Second))
+	h.Start(h.Config())
+	results := testenv.ByEventID(t, h.WaitResults(3, 30*time.Second))
 	if r := results["h0"]; r.OperatorID != alex {
 		t.Errorf("Alex: operator %d, want the existing %d", r.OperatorID, alex)
 	}
@@ -238,8 +240,8 @@ func TestAdoptsExistingOperators(t *testing.T) {
 	if r := results["h2"]; r.OperatorID == mike || r.OperatorID == 0 {
 		t.Errorf("Mike: operator %d, want a new one (the existing one is deleted)", r.OperatorID)
 	}
-	if c := h.sim.Counters(); c.Calls["synchronize"] != 1 || len(h.sim.Operators(24)) != 4 {
-		t.Errorf("%d synchronize calls and %d operators, want 1 and 4", c.Calls["synchronize"], len(h.sim.Operators(24)))
+	if c := h.Sim.Counters(); c.Calls["synchronize"] != 1 || len(h.Sim.Operators(24)) != 4 {
+		t.Errorf("%d synchronize calls and %d operators, want 1 and 4", c.Calls["synchronize"], len(h.Sim.Operators(24)))
 	}
 }
 
@@ -252,19 +254,19 @@ func TestHireBurstBatches(t *testing.T) {
 	}
 	for _, live := range []bool{false, true} {
 		t.Run(fmt.Sprintf("published while running=%v", live), func(t *testing.T) {
-			h := newHarness(t)
+			h := testenv.New(t)
 			if live {
-				h.start(h.config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
+				h.Start(h.Config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
 			}
 			for i := range 1000 {
-				h.publishEvent(hire(i, 24))
+				h.PublishEvent(hire(i, 24))
 			}
 			if !live {
-				h.start(h.config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
+				h.Start(h.Config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
 			}
-			results := h.waitResults(1000, 2*time.Minute)
+			results := h.WaitResults(1000, 2*time.Minute)
 			assertNoneFailed(t, results)
-			c := h.sim.Counters()
+			c := h.Sim.Counters()
 			t.Logf("1000 hires: %d synchronize calls (minimum 10), batch sizes %v", c.Calls["synchronize"], c.BatchSizes)
 			if c.Calls["synchronize"] > 12 {
 				t.Errorf("%d synchronize calls, want close to 10", c.Calls["synchronize"])
@@ -278,29 +280,29 @@ func TestHireBurstBatches(t *testing.T) {
 // status again. The next worker does not trust the dead worker's record.
 func TestCrashMidStatusChange(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	cfg := h.config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
-	first := h.start(cfg)
+	h := testenv.New(t)
+	cfg := h.Config(func(c *config.Config) { c.LeaseTTL = 8 * time.Second })
+	first := h.Start(cfg)
 	for i := range 20 {
-		h.publishEvent(hire(i, 24))
+		h.PublishEvent(hire(i, 24))
 	}
-	h.waitResults(20, 30*time.Second)
+	h.WaitResults(20, 30*time.Second)
 
-	h.sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
+	h.Sim.SetFaults(chathubsim.Faults{Latency: 300 * time.Millisecond})
 	for i := range 20 {
-		h.publishEvent(event{ID: fmt.Sprint("leave-", i), Kind: "leave_started", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(time.Hour)})
+		h.PublishEvent(testenv.Event{ID: fmt.Sprint("leave-", i), Kind: "leave_started", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(time.Hour)})
 	}
-	await.True(t, 30*time.Second, func() bool { return h.sim.Counters().Calls["status"] >= 1 }, "a status call in flight")
-	first.crash(t)
-	h.sim.SetFaults(chathubsim.Faults{})
+	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().Calls["status"] >= 1 }, "a status call in flight")
+	first.Crash(t)
+	h.Sim.SetFaults(chathubsim.Faults{})
 	// Half of them come back before the dead worker's lease runs out.
 	for i := range 10 {
-		h.publishEvent(event{ID: fmt.Sprint("back-", i), Kind: "leave_ended", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(2 * time.Hour)})
+		h.PublishEvent(testenv.Event{ID: fmt.Sprint("back-", i), Kind: "leave_ended", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(2 * time.Hour)})
 	}
-	h.start(cfg)
-	results := h.waitResults(50, time.Minute)
+	h.Start(cfg)
+	results := h.WaitResults(50, time.Minute)
 	assertNoneFailed(t, results)
-	for _, op := range h.sim.Operators(24) {
+	for _, op := range h.Sim.Operators(24) {
 		var i int
 		fmt.Sscanf(op.Name, "Person %d", &i)
 		if want := map[bool]int{true: 0, false: 1}[i < 10]; op.Status != want {

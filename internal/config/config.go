@@ -59,10 +59,22 @@ type Config struct {
 	LeaseTTL         time.Duration `env:"LEASE_TTL" envDefault:"2m"`
 }
 
+// Needs says which connections a command requires.
+type Needs struct {
+	NATS, ChatHub bool
+}
+
+// The needs of the commands.
+var (
+	// Worker needs both.
+	Worker = Needs{NATS: true, ChatHub: true}
+	// Demo brings its own NATS and ChatHub.
+	Demo = Needs{}
+)
+
 // Parse reads the configuration from environ (os.Environ() as a map when
-// nil). With demo set, NATS and ChatHub settings may be absent: the demo
-// brings its own.
-func Parse(environ map[string]string, demo bool) (Config, error) {
+// nil) and checks that what the command needs is set.
+func Parse(environ map[string]string, needs Needs) (Config, error) {
 	opts := env.Options{Environment: environ}
 	cfg, err := env.ParseAsWithOptions[Config](opts)
 	if err != nil {
@@ -71,7 +83,7 @@ func Parse(environ map[string]string, demo bool) (Config, error) {
 	if err := cfg.resolveToken(); err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.validate(demo)
+	return cfg, cfg.validate(needs)
 }
 
 // resolveToken reads CHATHUB_TOKEN_FILE into the token.
@@ -94,13 +106,13 @@ func (c *Config) resolveToken() error {
 }
 
 // validate checks every field and reports all problems, one line each.
-func (c *Config) validate(demo bool) error {
+func (c *Config) validate(needs Needs) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !demo {
-		if c.NATSURL == "" {
-			bad("NATS_URL is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
-		}
+	if needs.NATS && c.NATSURL == "" {
+		bad("NATS_URL is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
+	}
+	if needs.ChatHub {
 		if c.ChatHubBaseURL == "" {
 			bad("CHATHUB_BASE_URL is required: the ChatHub API base URL, e.g. https://chatapi.smsbat.com")
 		}

@@ -21,7 +21,7 @@ func full() map[string]string {
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Parse(full(), false)
+	cfg, err := config.Parse(full(), config.Worker)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		for k, v := range tt.set {
 			environ[k] = v
 		}
-		_, err := config.Parse(environ, false)
+		_, err := config.Parse(environ, config.Worker)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("with %v: err = %v, want it to say %q", tt.set, err, tt.want)
 		}
@@ -75,7 +75,7 @@ func TestTokenFile(t *testing.T) {
 	environ := full()
 	delete(environ, "CHATHUB_TOKEN")
 	environ["CHATHUB_TOKEN_FILE"] = path
-	cfg, err := config.Parse(environ, false)
+	cfg, err := config.Parse(environ, config.Worker)
 	if err != nil || cfg.ChatHubToken != "from-file" {
 		t.Errorf("token = %q, %v; want it read and trimmed", string(cfg.ChatHubToken), err)
 	}
@@ -83,7 +83,7 @@ func TestTokenFile(t *testing.T) {
 
 func TestDemoNeedsNothing(t *testing.T) {
 	t.Parallel()
-	if _, err := config.Parse(map[string]string{}, true); err != nil {
+	if _, err := config.Parse(map[string]string{}, config.Demo); err != nil {
 		t.Errorf("demo with an empty environment: %v", err)
 	}
 }

@@ -131,3 +131,30 @@ func DecodeResult(body []byte) (Result, error) {
 	}
 	return ce.Data, nil
 }
+
+// Summary renders the result for people: one line, and the reason on a
+// second when there is one.
+func (r *Result) Summary() string {
+	op := ""
+	if r.OperatorID != 0 && r.OperatorStatus != nil {
+		op = fmt.Sprintf(" operator %d (%s)", r.OperatorID, statusNames[min(max(*r.OperatorStatus, 0), 3)])
+	}
+	line := fmt.Sprintf("%-8s %-14s %-16s employee %-7s org %-3d%s  [seq %d, attempt %d]",
+		r.Outcome, OrDash(string(KindOfType(r.EventType))), OrDash(r.EventID), OrDash(r.EmployeeID),
+		r.OrganizationID, op, r.StreamSequence, r.Attempts)
+	if r.Reason != "" {
+		line += "\n     reason: " + r.Reason
+	}
+	return line
+}
+
+// statusNames name ChatHub's operator statuses 0, 1 and 2.
+var statusNames = [...]string{"active", "inactive", "deleted", "unknown"}
+
+// OrDash returns s, or "-" when it is empty.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

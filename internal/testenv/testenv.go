@@ -1,4 +1,7 @@
-package app_test
+// Package testenv runs the worker's world for tests: an embedded NATS
+// server on loopback with a temp store, the ChatHub simulator over real
+// HTTP, and workers started against them.
+package testenv
 
 import (
 	"context"
@@ -25,46 +28,48 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
-const token = "test-token-do-not-print"
+// Token is the simulator's token; tests check it never leaks.
+const Token = "test-token-do-not-print"
 
-// harness is one embedded NATS server and one ChatHub simulator.
-type harness struct {
-	t      *testing.T
-	dir    string
-	port   int
-	ns     *server.Server
-	sim    *chathubsim.Server
-	simURL string
-	nc     *nats.Conn
-	js     jetstream.JetStream
+// Harness is one embedded NATS server and one ChatHub simulator.
+type Harness struct {
+	t    *testing.T
+	dir  string
+	port int
+
+	NS     *server.Server      // the NATS server; StartNATS restarts it
+	Sim    *chathubsim.Server  // the ChatHub simulator
+	SimURL string              // its base URL
+	NC     *nats.Conn          // the test's own connection, reconnecting
+	JS     jetstream.JetStream // on NC
 }
 
-func newHarness(t *testing.T) *harness {
+func New(t *testing.T) *Harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir()}
-	h.startNATS()
-	t.Cleanup(func() { h.ns.Shutdown(); h.ns.WaitForShutdown() })
+	h := &Harness{t: t, dir: t.TempDir()}
+	h.StartNATS()
+	t.Cleanup(func() { h.NS.Shutdown(); h.NS.WaitForShutdown() })
 
-	h.sim = chathubsim.New(token, map[int]string{24: "Customer Support", 25: "Sales"})
+	h.Sim = chathubsim.New(Token, map[int]string{24: "Customer Support", 25: "Sales"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h.sim}
+	srv := &http.Server{Handler: h.Sim}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
-	h.simURL = "http://" + ln.Addr().String()
+	h.SimURL = "http://" + ln.Addr().String()
 
-	h.nc, err = nats.Connect(h.ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	h.NC, err = nats.Connect(h.NS.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.nc.Close)
-	if h.js, err = jetstream.New(h.nc); err != nil {
+	t.Cleanup(h.NC.Close)
+	if h.JS, err = jetstream.New(h.NC); err != nil {
 		t.Fatal(err)
 	}
 	// The HR system owns HR_EVENTS and may publish before any worker ran.
-	if _, err := h.js.CreateStream(t.Context(), jetstream.StreamConfig{
+	if _, err := h.JS.CreateStream(t.Context(), jetstream.StreamConfig{
 		Name: "HR_EVENTS", Subjects: []string{"hr.events.>"}, Duplicates: 2 * time.Minute,
 	}); err != nil {
 		t.Fatal(err)
@@ -72,24 +77,24 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// startNATS starts (or restarts) the server on the same port and store.
-func (h *harness) startNATS() {
+// StartNATS starts (or restarts) the server on the same port and store.
+func (h *Harness) StartNATS() {
 	h.t.Helper()
-	ns, err := embedded.Start(embedded.Options{StoreDir: h.dir, Port: h.port})
+	srv, err := embedded.Start(embedded.Options{StoreDir: h.dir, Port: h.port})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.ns = ns
-	h.port = ns.Addr().(*net.TCPAddr).Port
+	h.NS = srv
+	h.port = srv.Addr().(*net.TCPAddr).Port
 }
 
 // config is a worker configuration for tests: no rate limit, fast retries.
-func (h *harness) config(mutate ...func(*config.Config)) config.Config {
+func (h *Harness) Config(mutate ...func(*config.Config)) config.Config {
 	h.t.Helper()
 	cfg, err := config.Parse(map[string]string{
-		"NATS_URL":           h.ns.ClientURL(),
-		"CHATHUB_BASE_URL":   h.simURL,
-		"CHATHUB_TOKEN":      token,
+		"NATS_URL":           h.NS.ClientURL(),
+		"CHATHUB_BASE_URL":   h.SimURL,
+		"CHATHUB_TOKEN":      Token,
 		"CHATHUB_RATE_LIMIT": "0",
 		"CHATHUB_TIMEOUT":    "2s",
 		"HTTP_ADDR":          "127.0.0.1:0",
@@ -99,7 +104,7 @@ func (h *harness) config(mutate ...func(*config.Config)) config.Config {
 		"LEASE_TTL":          "10s",
 		"SHUTDOWN_GRACE":     "5s",
 		"BATCH_MAX_WAIT":     "50ms",
-	}, false)
+	}, config.Worker)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -109,16 +114,16 @@ func (h *harness) config(mutate ...func(*config.Config)) config.Config {
 	return cfg
 }
 
-// running is a worker started by the harness.
-type running struct {
-	w    *app.Worker
+// Worker is a worker started by the Harness.
+type Worker struct {
+	W    *app.Worker
 	stop context.CancelFunc
 	done chan error
 	once sync.Once
 }
 
 // start runs a worker until the test ends or stop is called.
-func (h *harness) start(cfg config.Config) *running {
+func (h *Harness) Start(cfg config.Config) *Worker {
 	h.t.Helper()
 	log := zerolog.Nop()
 	if os.Getenv("TEST_LOG") != "" {
@@ -130,14 +135,14 @@ func (h *harness) start(cfg config.Config) *running {
 		h.t.Fatalf("app.New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{w: w, stop: cancel, done: make(chan error, 1)}
+	r := &Worker{W: w, stop: cancel, done: make(chan error, 1)}
 	go func() { r.done <- w.Run(ctx) }()
-	h.t.Cleanup(func() { r.shutdown(h.t) })
+	h.t.Cleanup(func() { r.Shutdown(h.t) })
 	return r
 }
 
 // shutdown stops the worker gracefully and waits for it.
-func (r *running) shutdown(t *testing.T) {
+func (r *Worker) Shutdown(t *testing.T) {
 	t.Helper()
 	r.once.Do(func() {
 		r.stop()
@@ -153,14 +158,14 @@ func (r *running) shutdown(t *testing.T) {
 }
 
 // crash kills the worker without any cleanup.
-func (r *running) crash(t *testing.T) {
-	r.w.Kill()
-	r.shutdown(t)
+func (r *Worker) Crash(t *testing.T) {
+	r.W.Kill()
+	r.Shutdown(t)
 }
 
 // publish sends events to HR_EVENTS with Nats-Msg-Id set to msgID (none
 // when empty).
-func (h *harness) publish(body []byte, kind, msgID string) {
+func (h *Harness) Publish(body []byte, kind, msgID string) {
 	h.t.Helper()
 	msg := &nats.Msg{Subject: "hr.events." + kind, Data: body, Header: nats.Header{}}
 	if msgID != "" {
@@ -168,17 +173,17 @@ func (h *harness) publish(body []byte, kind, msgID string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
+	if _, err := h.JS.PublishMsg(ctx, msg); err != nil {
 		h.t.Fatalf("publish: %v", err)
 	}
 }
 
 // results returns every result in HR_RESULTS, with its subject and msg id.
-func (h *harness) results() []storedResult {
+func (h *Harness) Results() []Result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := h.js.Stream(ctx, "HR_RESULTS")
+	s, err := h.JS.Stream(ctx, "HR_RESULTS")
 	if err != nil {
 		h.t.Fatalf("results stream: %v", err)
 	}
@@ -186,7 +191,7 @@ func (h *harness) results() []storedResult {
 	if err != nil {
 		h.t.Fatalf("results stream info: %v", err)
 	}
-	var out []storedResult
+	var out []Result
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if err != nil {
@@ -196,33 +201,33 @@ func (h *harness) results() []storedResult {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		out = append(out, storedResult{Result: r, Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Body: m.Data})
+		out = append(out, Result{Result: r, Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Body: m.Data})
 	}
 	return out
 }
 
-type storedResult struct {
+type Result struct {
 	hrevent.Result
 	Subject, MsgID string
 	Body           []byte
 }
 
-// waitResults waits until n results are stored and the consumer has
+// WaitResults waits until n results are stored and the consumer has
 // nothing left to deliver or to be acked.
-func (h *harness) waitResults(n int, timeout time.Duration) []storedResult {
+func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 	h.t.Helper()
-	var got []storedResult
+	var got []Result
 	await.True(h.t, timeout, func() bool {
-		got = h.results()
-		return len(got) >= n && h.consumerIdle()
+		got = h.Results()
+		return len(got) >= n && h.ConsumerIdle()
 	}, fmt.Sprintf("%d results and an idle consumer", n))
 	return got
 }
 
-func (h *harness) consumerIdle() bool {
+func (h *Harness) ConsumerIdle() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := h.js.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker")
+	c, err := h.JS.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker")
 	if err != nil {
 		return false
 	}
@@ -230,14 +235,15 @@ func (h *harness) consumerIdle() bool {
 	return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0
 }
 
-// event builds a valid event body.
-type event struct {
+// Event builds a valid Event body.
+type Event struct {
 	ID, Kind, Employee, Name string
 	Org                      int
 	At                       time.Time
 }
 
-func (e event) body() []byte {
+// Body is the event as CloudEvents JSON.
+func (e Event) Body() []byte {
 	data := map[string]any{"employeeId": e.Employee, "organizationId": e.Org}
 	if e.Name != "" {
 		data["name"] = e.Name
@@ -249,29 +255,29 @@ func (e event) body() []byte {
 	return b
 }
 
-func (h *harness) publishEvent(e event) { h.publish(e.body(), e.Kind, e.ID) }
+func (h *Harness) PublishEvent(e Event) { h.Publish(e.Body(), e.Kind, e.ID) }
 
-// byEventID indexes results, failing the test if an event has two.
-func byEventID(t *testing.T, results []storedResult) map[string]storedResult {
+// ByEventID indexes results, failing the test if an Event has two.
+func ByEventID(t *testing.T, results []Result) map[string]Result {
 	t.Helper()
-	m := map[string]storedResult{}
+	m := map[string]Result{}
 	for _, r := range results {
 		if _, dup := m[r.EventID]; dup && r.EventID != "" {
-			t.Errorf("event %s has two results", r.EventID)
+			t.Errorf("Event %s has two results", r.EventID)
 		}
 		m[r.EventID] = r
 	}
 	return m
 }
 
-// noToken fails if the token appears in any result.
-func noToken(t *testing.T, results []storedResult) {
+// NoToken fails if the token appears in any result.
+func NoToken(t *testing.T, results []Result) {
 	t.Helper()
 	for _, r := range results {
-		if strings.Contains(string(r.Body), token) {
+		if strings.Contains(string(r.Body), Token) {
 			t.Errorf("result %s carries the token", r.MsgID)
 		}
 	}
 }
 
-var validatorOnce = sync.OnceValues(hrevent.NewValidator)
+var ValidatorOnce = sync.OnceValues(hrevent.NewValidator)
