@@ -1,15 +1,26 @@
 # syntax=docker/dockerfile:1
-# Build: docker build --build-arg VERSION=$(git describe --always) -t chathub-operator-worker .
+# The worker image (default target):
+#   docker build --build-arg VERSION=$(git describe --always) -t chathub-operator-worker .
+# The ChatHub simulator image, for trying the worker without ChatHub:
+#   docker build --target chathub-sim -t chathub-sim .
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/chathub-operator-worker/worker/internal/app.Version=${VERSION}" -o /out/worker ./cmd/worker
+ENV CGO_ENABLED=0
+RUN go build -trimpath -ldflags "-s -w -X github.com/chathub-operator-worker/worker/internal/app.Version=${VERSION}" -o /out/worker ./cmd/worker \
+ && go build -trimpath -ldflags "-s -w" -o /out/chathub-sim ./cmd/chathub-sim
 
-# distroless/static carries CA certificates and runs as a non-root user.
-FROM gcr.io/distroless/static-debian12:nonroot
+# distroless/static carries CA certificates and a non-root user (65532).
+FROM gcr.io/distroless/static-debian12:nonroot AS chathub-sim
+COPY --from=build /out/chathub-sim /chathub-sim
+USER nonroot:nonroot
+EXPOSE 8090
+ENTRYPOINT ["/chathub-sim"]
+
+FROM gcr.io/distroless/static-debian12:nonroot AS worker
 COPY --from=build /out/worker /worker
 USER nonroot:nonroot
 EXPOSE 8080
