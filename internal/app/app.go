@@ -105,7 +105,19 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		RetryMax:     cfg.RetryMaxDelay,
 		Metrics:      w.metrics,
 	}, kvstore.New(kv), hub, validator, log)
-	w.cons = broker.NewConsumer(nc, js, cons, proc, hub.CheckToken, broker.Options{
+	// While ChatHub refuses the token, a renewed token file (a Secret
+	// updated in place) is picked up without a restart.
+	probe := func(ctx context.Context, org int) error {
+		if cfg.ChatHubTokenFile != "" {
+			if raw, err := os.ReadFile(cfg.ChatHubTokenFile); err == nil {
+				if err := hub.SetToken(string(raw)); err != nil {
+					return fmt.Errorf("CHATHUB_TOKEN_FILE: %w", err)
+				}
+			}
+		}
+		return hub.CheckToken(ctx, org)
+	}
+	w.cons = broker.NewConsumer(nc, js, cons, proc, probe, broker.Options{
 		BatchMaxEvents: 4 * cfg.BatchMaxSize,
 		BatchMaxWait:   cfg.BatchMaxWait,
 		ShutdownGrace:  cfg.ShutdownGrace,

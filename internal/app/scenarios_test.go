@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"github.com/chathub-operator-worker/worker/internal/testenv"
+	"os"
+	"path/filepath"
 
 	"fmt"
 	"math/rand/v2"
@@ -309,4 +311,24 @@ func TestCrashMidStatusChange(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", op.Name, op.Status, want)
 		}
 	}
+}
+
+// TestRenewedTokenFileIsPickedUp: ChatHub refuses the token; once the
+// token file holds a good one, the paused worker resumes by itself.
+func TestRenewedTokenFileIsPickedUp(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("expired-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := h.Start(h.Config(func(c *config.Config) { c.ChatHubToken, c.ChatHubTokenFile = "expired-token", path }))
+	h.PublishEvent(hire(1, 24))
+	readyz := "http://" + w.W.Addr() + "/readyz"
+	await.True(t, 30*time.Second, func() bool { return status(t, readyz) == http.StatusServiceUnavailable }, "/readyz to turn unready")
+	if err := os.WriteFile(path, []byte(testenv.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	results := h.WaitResults(1, 30*time.Second)
+	assertNoneFailed(t, results)
 }

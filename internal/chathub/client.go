@@ -47,7 +47,7 @@ type CallObserver func(endpoint string, status int, took time.Duration)
 // its calls share one Limiter.
 type Client struct {
 	baseURL     *url.URL
-	token       string
+	token       atomic.Pointer[string]
 	http        *http.Client
 	timeout     time.Duration
 	limiter     Limiter
@@ -174,15 +174,8 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(token) == "" {
-		return nil, errors.New("cannot create ChatHub client: token is empty")
-	}
-	if strings.ContainsAny(token, "\r\n") {
-		return nil, errors.New("cannot create ChatHub client: token contains a line break")
-	}
 	c := &Client{
 		baseURL:     u,
-		token:       strings.TrimSpace(token),
 		http:        &http.Client{},
 		timeout:     DefaultTimeout,
 		limiter:     NewPacer(DefaultRateLimit),
@@ -191,6 +184,9 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		cache:       newListCache(DefaultCacheTTL),
 		observe:     func(string, int, time.Duration) {},
 		userAgent:   "chathub-operator-worker",
+	}
+	if err := c.SetToken(token); err != nil {
+		return nil, err
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -225,6 +221,20 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	return u, nil
+}
+
+// SetToken replaces the company token, for example after it was renewed;
+// calls under way keep the old one.
+func (c *Client) SetToken(token string) error {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return errors.New("cannot use ChatHub token: it is empty")
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return errors.New("cannot use ChatHub token: it contains a line break")
+	}
+	c.token.Store(&token)
+	return nil
 }
 
 // String describes the client without its token.
@@ -315,7 +325,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any) 
 	if err != nil {
 		return nil, fmt.Errorf("cannot build request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+*c.token.Load())
 	req.Header.Set("Accept", "text/plain")
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
@@ -371,7 +381,7 @@ func (c *Client) message(body []byte) string {
 		}
 	}
 	msg := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, []byte("?")))), " ")
-	msg = strings.ReplaceAll(msg, c.token, "[redacted]")
+	msg = strings.ReplaceAll(msg, *c.token.Load(), "[redacted]")
 	if r := []rune(msg); len(r) > maxMessage {
 		msg = string(r[:maxMessage]) + "…"
 	}
