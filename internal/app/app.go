@@ -24,6 +24,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
+	"github.com/chathub-operator-worker/worker/internal/ratelimit"
 )
 
 // Version is set at build time.
@@ -80,8 +81,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return nil, err
 	}
 	w.metrics = metrics.New()
+	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit))
+	if cfg.ChatHubRateLimit > 0 && cfg.ChatHubRateScope == "deployment" {
+		// Every replica reserves its calls in the shared bucket.
+		if limiter, err = ratelimit.NewShared(kv, cfg.ChatHubRateLimit); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("CHATHUB_RATE_LIMIT: %w", err)
+		}
+	}
 	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
-		chathub.WithRateLimit(cfg.ChatHubRateLimit),
+		chathub.WithLimiter(limiter),
 		chathub.WithCallObserver(w.metrics.Call),
 		chathub.WithWaitObserver(w.metrics.LimiterWait),
 		chathub.WithTimeout(cfg.ChatHubTimeout),

@@ -332,3 +332,28 @@ func TestRenewedTokenFileIsPickedUp(t *testing.T) {
 	results := h.WaitResults(1, 30*time.Second)
 	assertNoneFailed(t, results)
 }
+
+// TestReplicasShareTheRateLimit: two workers with CHATHUB_RATE_LIMIT=10
+// together never put more than 10 calls in a second at ChatHub.
+func TestReplicasShareTheRateLimit(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	for i := range 30 {
+		h.Sim.AddOperator(24, fmt.Sprintf("Person %04d", i), 0)
+		h.PublishEvent(hire(i, 24))
+		h.PublishEvent(testenv.Event{ID: fmt.Sprint("leave-", i), Kind: "leave_started", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(time.Hour)})
+	}
+	cfg := h.Config(func(c *config.Config) { c.ChatHubRateLimit, c.BatchMaxSize = 10, 5 })
+	h.Start(cfg)
+	h.Start(cfg)
+	results := h.WaitResults(60, time.Minute)
+	assertNoneFailed(t, results)
+	arrivals := h.Sim.Arrivals()
+	if most := chathubsim.MaxInWindow(arrivals, time.Second-20*time.Millisecond); most > 10 {
+		t.Errorf("%d calls within one second from two workers, want at most 10", most)
+	}
+	if n := h.Sim.Counters().Calls["status"]; n < 30 {
+		t.Errorf("%d status calls, want at least 30", n)
+	}
+	t.Logf("%d calls, at most %d in any second", len(arrivals), chathubsim.MaxInWindow(arrivals, time.Second))
+}

@@ -37,6 +37,7 @@ type Config struct {
 	ChatHubToken     Secret        `env:"CHATHUB_TOKEN"`
 	ChatHubTokenFile string        `env:"CHATHUB_TOKEN_FILE"`
 	ChatHubRateLimit float64       `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
+	ChatHubRateScope string        `env:"CHATHUB_RATE_SCOPE" envDefault:"deployment"`
 	ChatHubTimeout   time.Duration `env:"CHATHUB_TIMEOUT" envDefault:"15s"`
 
 	BatchMaxSize int           `env:"BATCH_MAX_SIZE" envDefault:"100"`
@@ -132,6 +133,9 @@ func (c *Config) validate(needs Needs) error {
 	}
 	if c.ChatHubRateLimit < 0 {
 		bad("CHATHUB_RATE_LIMIT must be 0 (no limit) or a positive number of requests per second")
+	}
+	if c.ChatHubRateScope != "deployment" && c.ChatHubRateScope != "process" {
+		bad("CHATHUB_RATE_SCOPE must be deployment (all replicas share CHATHUB_RATE_LIMIT) or process (each replica has it)")
 	}
 	if c.ChatHubTimeout <= 0 {
 		bad("CHATHUB_TIMEOUT must be a positive duration such as 15s")
