@@ -270,8 +270,15 @@ func TestHireBurstBatches(t *testing.T) {
 			assertNoneFailed(t, results)
 			c := h.Sim.Counters()
 			t.Logf("1000 hires: %d synchronize calls (minimum 10), batch sizes %v", c.Calls["synchronize"], c.BatchSizes)
-			if c.Calls["synchronize"] > 12 {
-				t.Errorf("%d synchronize calls, want close to 10", c.Calls["synchronize"])
+			// A backlog is batched exactly; a burst published while the
+			// worker runs depends on the publisher's pace (one publish at a
+			// time here, slower still under -race).
+			limit := 10
+			if live {
+				limit = 15
+			}
+			if c.Calls["synchronize"] > limit {
+				t.Errorf("%d synchronize calls, want at most %d", c.Calls["synchronize"], limit)
 			}
 		})
 	}

@@ -41,11 +41,9 @@ type Options struct {
 	Metrics *metrics.Metrics
 }
 
-// quietGap is how long the batcher waits for one more message of a burst
-// before it sends what it has: a batch goes as soon as nothing more is
-// arriving, so BATCH_MAX_WAIT bounds latency under load without adding
-// any when the stream is quiet.
-const quietGap = 3 * time.Millisecond
+// quietGap is how long the batcher waits for one more message when the
+// stream has nothing more pending, before it sends what it has.
+const quietGap = 10 * time.Millisecond
 
 // Consumer runs the worker's loop on one JetStream consumer.
 type Consumer struct {
@@ -157,9 +155,11 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 	}
 }
 
-// gather waits for a first message, then takes what keeps arriving, until
-// the batch is full, the burst pauses for quietGap, or BatchMaxWait has
-// passed since the first.
+// gather waits for a first message, then takes more until the batch is
+// full, BatchMaxWait has passed since the first, or nothing more is
+// waiting: when the stream says no message is pending beyond those
+// delivered and none arrives within quietGap, the batch goes at once. So a
+// quiet stream gets immediate sends and a burst gets full batches.
 func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext) ([]jetstream.Msg, error) {
 	first, err := iter.Next(jetstream.NextContext(ctx))
 	if err != nil {
@@ -168,7 +168,12 @@ func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext) (
 	batch := []jetstream.Msg{first}
 	deadline := time.Now().Add(c.opts.BatchMaxWait)
 	for len(batch) < c.opts.BatchMaxEvents {
-		wait := min(quietGap, time.Until(deadline))
+		wait := quietGap
+		if streamPending(batch[len(batch)-1]) > 0 {
+			// More is in the stream: it is worth waiting for.
+			wait = time.Until(deadline)
+		}
+		wait = min(wait, time.Until(deadline))
 		if wait <= 0 {
 			break
 		}
@@ -182,6 +187,16 @@ func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext) (
 		batch = append(batch, m)
 	}
 	return batch, nil
+}
+
+// streamPending is how many messages the stream still held for the
+// consumer when m was delivered.
+func streamPending(m jetstream.Msg) uint64 {
+	md, err := m.Metadata()
+	if err != nil {
+		return 0
+	}
+	return md.NumPending
 }
 
 // handBack stops pulling and returns the messages that were delivered but

@@ -4,6 +4,7 @@ package embedded
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -16,6 +17,18 @@ type Options struct {
 	StoreDir string
 	// Port is the client port; 0 picks a free one.
 	Port int
+	// Name names the server; required in a cluster.
+	Name string
+	// Cluster, when set, joins a cluster: its name, this server's route
+	// port and every member's route URL.
+	Cluster *Cluster
+}
+
+// Cluster is a server's place in a cluster of embedded servers.
+type Cluster struct {
+	Name   string
+	Port   int
+	Routes []string
 }
 
 // Start runs a JetStream-enabled server on 127.0.0.1 and waits until it
@@ -25,17 +38,23 @@ func Start(o Options) (*server.Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	ns, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      port,
-		JetStream: true,
-		StoreDir:  o.StoreDir,
-		NoSigs:    true,
-		NoLog:     true,
+	opts := &server.Options{
+		ServerName: o.Name,
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   o.StoreDir,
+		NoSigs:     true,
+		NoLog:      true,
 		// A small store is plenty for tests and the demo.
 		JetStreamMaxMemory: 256 << 20,
 		JetStreamMaxStore:  1 << 30,
-	})
+	}
+	if c := o.Cluster; c != nil {
+		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: "127.0.0.1", Port: c.Port}
+		opts.Routes = server.RoutesFromStr(strings.Join(c.Routes, ","))
+	}
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -31,24 +31,61 @@ import (
 // Token is the simulator's token; tests check it never leaks.
 const Token = "test-token-do-not-print"
 
-// Harness is one embedded NATS server and one ChatHub simulator.
+// Harness is embedded NATS (one server, or a cluster) and one ChatHub
+// simulator.
 type Harness struct {
-	t    *testing.T
-	dir  string
-	port int
+	t     *testing.T
+	nodes []*node
 
-	NS     *server.Server      // the NATS server; StartNATS restarts it
+	NS     *server.Server      // the first NATS server
 	Sim    *chathubsim.Server  // the ChatHub simulator
 	SimURL string              // its base URL
 	NC     *nats.Conn          // the test's own connection, reconnecting
 	JS     jetstream.JetStream // on NC
 }
 
-func New(t *testing.T) *Harness {
+// node is one NATS server, restartable on the same ports and store.
+type node struct {
+	opts embedded.Options
+	srv  *server.Server
+}
+
+// New starts one NATS server and the simulator.
+func New(t *testing.T) *Harness { return newHarness(t, 1) }
+
+// NewCluster starts a cluster of n NATS servers with routes on loopback,
+// and the simulator. Streams the harness creates have n replicas.
+func NewCluster(t *testing.T, n int) *Harness { return newHarness(t, n) }
+
+func newHarness(t *testing.T, n int) *Harness {
 	t.Helper()
-	h := &Harness{t: t, dir: t.TempDir()}
-	h.StartNATS()
-	t.Cleanup(func() { h.NS.Shutdown(); h.NS.WaitForShutdown() })
+	h := &Harness{t: t}
+	var routes []string
+	for i := range n {
+		o := embedded.Options{StoreDir: t.TempDir(), Port: freePort(t), Name: fmt.Sprintf("n%d", i)}
+		if n > 1 {
+			o.Cluster = &embedded.Cluster{Name: "test", Port: freePort(t)}
+			routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", o.Cluster.Port))
+		}
+		h.nodes = append(h.nodes, &node{opts: o})
+	}
+	for _, nd := range h.nodes {
+		if nd.opts.Cluster != nil {
+			nd.opts.Cluster.Routes = routes
+		}
+	}
+	// Cluster members wait for each other, so they start together.
+	var wg sync.WaitGroup
+	for i := range h.nodes {
+		wg.Go(func() { h.StartNode(i) })
+	}
+	wg.Wait()
+	h.NS = h.nodes[0].srv
+	t.Cleanup(func() {
+		for i := range h.nodes {
+			h.StopNode(i)
+		}
+	})
 
 	h.Sim = chathubsim.New(Token, map[int]string{24: "Customer Support", 25: "Sales"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -60,7 +97,7 @@ func New(t *testing.T) *Harness {
 	t.Cleanup(func() { srv.Close() })
 	h.SimURL = "http://" + ln.Addr().String()
 
-	h.NC, err = nats.Connect(h.NS.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	h.NC, err = nats.Connect(h.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,30 +106,67 @@ func New(t *testing.T) *Harness {
 		t.Fatal(err)
 	}
 	// The HR system owns HR_EVENTS and may publish before any worker ran.
-	if _, err := h.JS.CreateStream(t.Context(), jetstream.StreamConfig{
-		Name: "HR_EVENTS", Subjects: []string{"hr.events.>"}, Duplicates: 2 * time.Minute,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	// A new cluster needs a moment to elect its JetStream leader.
+	await.True(t, 60*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		_, err := h.JS.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "HR_EVENTS", Subjects: []string{"hr.events.>"}, Duplicates: 2 * time.Minute, Replicas: n,
+		})
+		return err == nil
+	}, "HR_EVENTS to be created")
 	return h
 }
 
-// StartNATS starts (or restarts) the server on the same port and store.
-func (h *Harness) StartNATS() {
-	h.t.Helper()
-	srv, err := embedded.Start(embedded.Options{StoreDir: h.dir, Port: h.port})
-	if err != nil {
-		h.t.Fatal(err)
+// URL lists every server's client URL, for NATS_URL.
+func (h *Harness) URL() string {
+	var urls []string
+	for _, nd := range h.nodes {
+		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", nd.opts.Port))
 	}
-	h.NS = srv
-	h.port = srv.Addr().(*net.TCPAddr).Port
+	return strings.Join(urls, ",")
+}
+
+// StartNATS restarts the first server on the same port and store.
+func (h *Harness) StartNATS() {
+	h.StartNode(0)
+	h.NS = h.nodes[0].srv
+}
+
+// StartNode starts (or restarts) server i on its ports and store.
+func (h *Harness) StartNode(i int) {
+	nd := h.nodes[i]
+	srv, err := embedded.Start(nd.opts)
+	if err != nil {
+		h.t.Error(err)
+		return
+	}
+	nd.srv = srv
+}
+
+// StopNode shuts server i down and waits until it is gone.
+func (h *Harness) StopNode(i int) {
+	if srv := h.nodes[i].srv; srv != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // config is a worker configuration for tests: no rate limit, fast retries.
 func (h *Harness) Config(mutate ...func(*config.Config)) config.Config {
 	h.t.Helper()
 	cfg, err := config.Parse(map[string]string{
-		"NATS_URL":           h.NS.ClientURL(),
+		"NATS_URL":           h.URL(),
 		"CHATHUB_BASE_URL":   h.SimURL,
 		"CHATHUB_TOKEN":      Token,
 		"CHATHUB_RATE_LIMIT": "0",
@@ -101,6 +175,7 @@ func (h *Harness) Config(mutate ...func(*config.Config)) config.Config {
 		"RETRY_BASE_DELAY":   "50ms",
 		"RETRY_MAX_DELAY":    "400ms",
 		"ACK_WAIT":           "5s",
+		"JS_REPLICAS":        fmt.Sprint(len(h.nodes)),
 		"LEASE_TTL":          "10s",
 		"SHUTDOWN_GRACE":     "5s",
 		"BATCH_MAX_WAIT":     "50ms",
