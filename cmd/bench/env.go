@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+	"github.com/chathub-operator-worker/worker/internal/embedded"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+const token = "bench-token"
+
+// world is one embedded NATS server and one simulator, torn down by close.
+type world struct {
+	dir    string
+	ns     *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	sim    *chathubsim.Server
+	simURL string
+	srv    *http.Server
+}
+
+func newWorld(ctx context.Context) (*world, error) {
+	dir, err := os.MkdirTemp("", "chathub-bench-")
+	if err != nil {
+		return nil, err
+	}
+	w := &world{dir: dir}
+	if w.ns, err = embedded.Start(embedded.Options{StoreDir: dir}); err != nil {
+		return nil, err
+	}
+	if w.nc, err = nats.Connect(w.ns.ClientURL()); err != nil {
+		return nil, err
+	}
+	if w.js, err = jetstream.New(w.nc, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+		return nil, err
+	}
+	orgs := map[int]string{1: "One", 2: "Two", 3: "Three", 4: "Four"}
+	w.sim = chathubsim.New(token, orgs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	w.srv = &http.Server{Handler: w.sim}
+	go func() { _ = w.srv.Serve(ln) }()
+	w.simURL = "http://" + ln.Addr().String()
+	_, err = w.js.CreateStream(ctx, jetstream.StreamConfig{Name: "HR_EVENTS", Subjects: []string{"hr.events.>"}, Duplicates: 2 * time.Minute})
+	return w, err
+}
+
+func (w *world) close() {
+	if w.srv != nil {
+		w.srv.Close()
+	}
+	if w.nc != nil {
+		w.nc.Close()
+	}
+	if w.ns != nil {
+		w.ns.Shutdown()
+		w.ns.WaitForShutdown()
+	}
+	os.RemoveAll(w.dir)
+}
+
+// event is one HR event of the bench.
+type event struct {
+	id, kind, employee, name string
+	org                      int
+	at                       time.Time
+}
+
+func (e event) body() []byte {
+	data := map[string]any{"employeeId": e.employee, "organizationId": e.org}
+	if e.name != "" {
+		data["name"] = e.name
+	}
+	b, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": e.id, "source": "hr/bench",
+		"type": "hr.employee." + e.kind, "time": e.at.UTC().Format(time.RFC3339Nano), "datacontenttype": "application/json", "data": data})
+	return b
+}
+
+// publishAll publishes events asynchronously, as fast as the broker takes
+// them, with the given message ids, and records when each was sent.
+func (w *world) publishAll(ctx context.Context, events []event, msgIDs []string, sent *sync.Map) error {
+	for i, e := range events {
+		msg := &nats.Msg{Subject: "hr.events." + e.kind, Data: e.body(), Header: nats.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, msgIDs[i])
+		if sent != nil {
+			if _, ok := sent.Load(e.id); !ok {
+				sent.Store(e.id, time.Now())
+			}
+		}
+		if _, err := w.js.PublishMsgAsync(msg); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-w.js.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("publishing %d events did not complete", len(events))
+	}
+}
+
+// collector records when each event's result arrived.
+type collector struct {
+	mu      sync.Mutex
+	arrived map[string]time.Time
+	n       chan struct{}
+	cc      jetstream.ConsumeContext
+}
+
+// collect follows HR_RESULTS once the worker has created it.
+func (w *world) collect(ctx context.Context) (*collector, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := w.js.Stream(ctx, "HR_RESULTS"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the worker did not create HR_RESULTS")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cons, err := w.js.OrderedConsumer(ctx, "HR_RESULTS", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return nil, err
+	}
+	c := &collector{arrived: map[string]time.Time{}, n: make(chan struct{}, 1)}
+	c.cc, err = cons.Consume(func(m jetstream.Msg) {
+		r, err := hrevent.DecodeResult(m.Data())
+		if err != nil {
+			return
+		}
+		c.mu.Lock()
+		if _, seen := c.arrived[r.EventID]; !seen {
+			c.arrived[r.EventID] = time.Now()
+		}
+		c.mu.Unlock()
+		select {
+		case c.n <- struct{}{}:
+		default:
+		}
+	})
+	return c, err
+}
+
+// wait blocks until n distinct events have results.
+func (c *collector) wait(ctx context.Context, n int, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for {
+		c.mu.Lock()
+		got := len(c.arrived)
+		c.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-c.n:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			return fmt.Errorf("%d of %d results after %s", got, n, timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *collector) stop() { c.cc.Stop() }
+
+// latencies returns publish-to-result latencies of the events in sent.
+func (c *collector) latencies(sent *sync.Map) []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []time.Duration
+	sent.Range(func(k, v any) bool {
+		if at, ok := c.arrived[k.(string)]; ok {
+			out = append(out, at.Sub(v.(time.Time)))
+		}
+		return true
+	})
+	return out
+}
+
+// last is when the last result arrived.
+func (c *collector) last() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var t time.Time
+	for _, at := range c.arrived {
+		if at.After(t) {
+			t = at
+		}
+	}
+	return t
+}

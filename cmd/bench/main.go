@@ -1,0 +1,131 @@
+// Command bench measures the worker against the broker's ceiling and a
+// naive client, in one process on this machine, with an embedded NATS
+// server and the ChatHub simulator, and prints one table:
+//
+//	go run ./cmd/bench          # full sizes
+//	go run ./cmd/bench -short   # small sizes, under a minute
+//
+// The worker itself runs as a child process, so that its peak RSS is its
+// own. See docs/performance.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// sizes are the bench's knobs.
+type sizes struct {
+	ceiling   int // messages for the broker ceilings
+	naive     int // events for the naive baseline
+	hires     int // hires for the worker row
+	mixed     int // events for the mixed row
+	drainHire int // hires in the rate-limited backlog
+	drainStat int // status changes in the rate-limited backlog
+	idle      int // single events for idle latency
+}
+
+func main() {
+	if os.Getenv(roleEnv) == "worker" {
+		if err := runWorker(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	short := flag.Bool("short", false, "small sizes, done in under a minute")
+	s := sizes{ceiling: 100_000, naive: 2_000, hires: 20_000, mixed: 20_000, drainHire: 50, drainStat: 200, idle: 100}
+	flag.IntVar(&s.ceiling, "ceiling", s.ceiling, "messages for the broker ceilings")
+	flag.IntVar(&s.naive, "naive", s.naive, "events for the naive baseline")
+	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
+	flag.IntVar(&s.mixed, "mixed", s.mixed, "events for the mixed row")
+	flag.IntVar(&s.idle, "idle", s.idle, "single events for the idle latency row")
+	flag.Parse()
+	if *short {
+		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, s); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// row is one line of the table.
+type row struct {
+	name, figure, detail string
+}
+
+func run(ctx context.Context, s sizes) error {
+	fmt.Printf("machine: %d cores, %s %s/%s; started %s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		time.Now().UTC().Format(time.RFC3339))
+	var rows []row
+	add := func(r row) {
+		rows = append(rows, r)
+		fmt.Fprintf(os.Stderr, "  %-34s %s\n", r.name, r.figure)
+	}
+	ackOnly, err := benchAckOnly(ctx, s.ceiling)
+	if err != nil {
+		return fmt.Errorf("ack-only ceiling: %w", err)
+	}
+	add(row{"1a ceiling: ack-only consumer", rate(ackOnly), fmt.Sprintf("%d messages", s.ceiling)})
+	floor, err := benchFloor(ctx, s.ceiling)
+	if err != nil {
+		return fmt.Errorf("contract floor: %w", err)
+	}
+	add(row{"1b contract floor", rate(floor), "fetch + 1 KV write + 1 result publish + 1 ack per event, one wait per batch"})
+	naive, err := benchNaive(ctx, s.naive)
+	if err != nil {
+		return fmt.Errorf("naive baseline: %w", err)
+	}
+	add(row{"2  naive per-event client", rate(naive), fmt.Sprintf("%d hires: list + synchronize + ack, one at a time", s.naive)})
+
+	w, err := benchWorkerHires(ctx, s.hires)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
+		"%d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; latency p50 %s p99 %s",
+		s.hires, w.rate/ackOnly, w.rate/floor, w.rate/naive, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
+		float64(w.peakRSS)/(1<<20), w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
+
+	m, err := benchMixed(ctx, s.mixed)
+	if err != nil {
+		return fmt.Errorf("mixed: %w", err)
+	}
+	add(row{"4  worker: mixed, shuffled, 5% dup", rate(m.rate), fmt.Sprintf("%d events; ChatHub calls %d (lower bound %d, %.2fx); peak RSS %.1f MiB",
+		m.events, m.calls, m.minCalls, float64(m.calls)/float64(max(m.minCalls, 1)), float64(m.peakRSS)/(1<<20))})
+
+	d, err := benchDrain(ctx, s.drainHire, s.drainStat)
+	if err != nil {
+		return fmt.Errorf("rate-limited drain: %w", err)
+	}
+	add(row{"5  rate-limited drain (20/s)", d.took.Round(10 * time.Millisecond).String(), fmt.Sprintf(
+		"%d hires + %d status changes: %d calls, minimum %s (%.2fx); 429s received %d",
+		s.drainHire, s.drainStat, d.calls, d.min.Round(10*time.Millisecond), d.took.Seconds()/d.min.Seconds(), d.throttled)})
+
+	idle, err := benchIdle(ctx, s.idle)
+	if err != nil {
+		return fmt.Errorf("idle latency: %w", err)
+	}
+	add(row{"6  idle latency", fmt.Sprintf("p50 %s", idle.p50.Round(100*time.Microsecond)), fmt.Sprintf(
+		"p99 %s over %d single events, BATCH_MAX_WAIT 200ms", idle.p99.Round(100*time.Microsecond), s.idle)})
+
+	fmt.Println()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROW\tFIGURE\tDETAIL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, r.figure, r.detail)
+	}
+	return tw.Flush()
+}
+
+func rate(perSecond float64) string { return fmt.Sprintf("%.0f events/s", perSecond) }
