@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -47,6 +49,7 @@ func main() {
 	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
 	flag.IntVar(&s.mixed, "mixed", s.mixed, "events for the mixed row")
 	flag.IntVar(&s.idle, "idle", s.idle, "single events for the idle latency row")
+	flag.StringVar(&only, "only", "", "run only these rows, e.g. 3,4 (ratios then use 1 for missing baselines)")
 	flag.Parse()
 	if *short {
 		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30}
@@ -58,6 +61,12 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// only limits the rows run, for profiling one of them.
+var only string
+
+// want reports whether row r is to run.
+func want(r string) bool { return only == "" || slices.Contains(strings.Split(only, ","), r) }
 
 // row is one line of the table.
 type row struct {
@@ -72,31 +81,65 @@ func run(ctx context.Context, s sizes) error {
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "  %-34s %s\n", r.name, r.figure)
 	}
-	ackOnly, err := benchAckOnly(ctx, s.ceiling)
-	if err != nil {
-		return fmt.Errorf("ack-only ceiling: %w", err)
+	ackOnly, floor, naive := 1.0, 1.0, 1.0
+	var err error
+	if want("1") {
+		if ackOnly, err = benchAckOnly(ctx, s.ceiling); err != nil {
+			return fmt.Errorf("ack-only ceiling: %w", err)
+		}
+		add(row{"1a ceiling: ack-only consumer", rate(ackOnly), fmt.Sprintf("%d messages", s.ceiling)})
+		if floor, err = benchFloor(ctx, s.ceiling); err != nil {
+			return fmt.Errorf("contract floor: %w", err)
+		}
+		add(row{"1b contract floor", rate(floor), "fetch + 1 KV write + 1 result publish + 1 ack per event, one wait per batch"})
 	}
-	add(row{"1a ceiling: ack-only consumer", rate(ackOnly), fmt.Sprintf("%d messages", s.ceiling)})
-	floor, err := benchFloor(ctx, s.ceiling)
-	if err != nil {
-		return fmt.Errorf("contract floor: %w", err)
+	if want("2") {
+		if naive, err = benchNaive(ctx, s.naive); err != nil {
+			return fmt.Errorf("naive baseline: %w", err)
+		}
+		add(row{"2  naive per-event client", rate(naive), fmt.Sprintf("%d hires: list + synchronize + ack, one at a time", s.naive)})
 	}
-	add(row{"1b contract floor", rate(floor), "fetch + 1 KV write + 1 result publish + 1 ack per event, one wait per batch"})
-	naive, err := benchNaive(ctx, s.naive)
-	if err != nil {
-		return fmt.Errorf("naive baseline: %w", err)
+	if err := runWorkerRows(ctx, s, ackOnly, floor, naive, add); err != nil {
+		return err
 	}
-	add(row{"2  naive per-event client", rate(naive), fmt.Sprintf("%d hires: list + synchronize + ack, one at a time", s.naive)})
+	fmt.Println()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROW\tFIGURE\tDETAIL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, r.figure, r.detail)
+	}
+	return tw.Flush()
+}
 
-	w, err := benchWorkerHires(ctx, s.hires)
-	if err != nil {
-		return fmt.Errorf("worker: %w", err)
+// runWorkerRows runs rows 3 to 6.
+func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, add func(row)) error {
+	if want("3") {
+		w, err := benchWorkerHires(ctx, s.hires)
+		if err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
+			"%d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; latency p50 %s p99 %s",
+			s.hires, w.rate/ackOnly, w.rate/floor, w.rate/naive, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
+			float64(w.peakRSS)/(1<<20), w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
 	}
-	add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
-		"%d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; latency p50 %s p99 %s",
-		s.hires, w.rate/ackOnly, w.rate/floor, w.rate/naive, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
-		float64(w.peakRSS)/(1<<20), w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
+	if want("4") {
+		if err := mixedRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	if want("5") {
+		if err := drainRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	if want("6") {
+		return idleRow(ctx, s, add)
+	}
+	return nil
+}
 
+func mixedRow(ctx context.Context, s sizes, add func(row)) error {
 	m, err := benchMixed(ctx, s.mixed)
 	if err != nil {
 		return fmt.Errorf("mixed: %w", err)
@@ -104,6 +147,10 @@ func run(ctx context.Context, s sizes) error {
 	add(row{"4  worker: mixed, shuffled, 5% dup", rate(m.rate), fmt.Sprintf("%d events; ChatHub calls %d (lower bound %d, %.2fx); peak RSS %.1f MiB",
 		m.events, m.calls, m.minCalls, float64(m.calls)/float64(max(m.minCalls, 1)), float64(m.peakRSS)/(1<<20))})
 
+	return nil
+}
+
+func drainRow(ctx context.Context, s sizes, add func(row)) error {
 	d, err := benchDrain(ctx, s.drainHire, s.drainStat)
 	if err != nil {
 		return fmt.Errorf("rate-limited drain: %w", err)
@@ -112,20 +159,17 @@ func run(ctx context.Context, s sizes) error {
 		"%d hires + %d status changes: %d calls, minimum %s (%.2fx); 429s received %d",
 		s.drainHire, s.drainStat, d.calls, d.min.Round(10*time.Millisecond), d.took.Seconds()/d.min.Seconds(), d.throttled)})
 
+	return nil
+}
+
+func idleRow(ctx context.Context, s sizes, add func(row)) error {
 	idle, err := benchIdle(ctx, s.idle)
 	if err != nil {
 		return fmt.Errorf("idle latency: %w", err)
 	}
 	add(row{"6  idle latency", fmt.Sprintf("p50 %s", idle.p50.Round(100*time.Microsecond)), fmt.Sprintf(
 		"p99 %s over %d single events, BATCH_MAX_WAIT 200ms", idle.p99.Round(100*time.Microsecond), s.idle)})
-
-	fmt.Println()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROW\tFIGURE\tDETAIL")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, r.figure, r.detail)
-	}
-	return tw.Flush()
+	return nil
 }
 
 func rate(perSecond float64) string { return fmt.Sprintf("%.0f events/s", perSecond) }

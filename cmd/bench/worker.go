@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,18 @@ func runWorker() error {
 	cfg, err := config.Parse(nil, config.Worker)
 	if err != nil {
 		return err
+	}
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		// BENCH_CPUPROFILE=cpu.out profiles the worker child.
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	w, err := app.New(ctx, cfg, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
 	if err != nil {

@@ -31,7 +31,8 @@ type Config struct {
 	// RetryBase and RetryMax shape the exponential backoff between
 	// deliveries.
 	RetryBase, RetryMax time.Duration
-	// Concurrency bounds KV operations and status calls in flight.
+	// Concurrency bounds KV operations and status calls in flight (status
+	// calls are paced by the rate limiter as well).
 	Concurrency int
 	// Now is the clock.
 	Now func() time.Time
@@ -60,7 +61,8 @@ func (c Config) WithDefaults() Config {
 		c.RetryMax = 5 * time.Minute
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 16
+		// KV round trips dominate a batch; they are cheap to overlap.
+		c.Concurrency = 128
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -141,6 +141,9 @@ func (p *Processor) synchronize(ctx context.Context, chunk []*employee) {
 	}
 	p.log.Info().Int("organization_id", req[0].OrganizationID).Int("names", len(req)).
 		Int("created", len(created)).Msg("synchronize")
+	// Claims are independent KV writes: make them all at once.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.cfg.Concurrency)
 	for i, e := range chunk {
 		// Match by position and name: the order of the answer is not
 		// documented. What does not match stays pending and is adopted
@@ -151,13 +154,18 @@ func (p *Processor) synchronize(ctx context.Context, chunk []*employee) {
 			continue
 		}
 		op := created[i]
-		ours, err := p.store.Claim(ctx, e.rec.OrganizationID, op.ID, e.id)
-		if err != nil || !ours {
-			e.err = fmt.Errorf("cannot claim the new operator %d: %w", op.ID, err)
-			continue
-		}
-		e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = op.ID, op.Status, nil
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ours, err := p.store.Claim(ctx, e.rec.OrganizationID, op.ID, e.id)
+			if err != nil || !ours {
+				e.err = fmt.Errorf("cannot claim the new operator %d: %w", op.ID, err)
+				return
+			}
+			e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = op.ID, op.Status, nil
+		})
 	}
+	wg.Wait()
 }
 
 // setStatus sets the operator's status to what the state asks for: the
