@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		RetryBase:    cfg.RetryBaseDelay,
 		RetryMax:     cfg.RetryMaxDelay,
 		Metrics:      w.metrics,
-	}, kvstore.New(kv), hub, validator, log)
+	}, kvstore.New(js, kv), hub, validator, log)
 	// While ChatHub refuses the token, a renewed token file (a Secret
 	// updated in place) is picked up without a restart.
 	probe := func(ctx context.Context, org int) error {

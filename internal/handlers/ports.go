@@ -20,9 +20,10 @@ type (
 		// Get returns the employee's record and its revision; revision 0
 		// and an empty record when there is none.
 		Get(ctx context.Context, employeeID string) (Record, uint64, error)
-		// Put writes the record if its revision is still the one given (0:
-		// only if there is none), and returns the new revision.
-		Put(ctx context.Context, r Record, revision uint64) (uint64, error)
+		// PutAll writes each record if its revision is still the one given
+		// (0: only if there is none), all at once, and returns per record
+		// the new revision or an error: ErrConflict when it changed.
+		PutAll(ctx context.Context, writes []Write) ([]uint64, []error)
 		// Claim makes the operator the employee's, unless another employee
 		// already has it; it reports whether the operator is now theirs.
 		Claim(ctx context.Context, orgID int, operatorID int64, employeeID string) (bool, error)
@@ -36,6 +37,12 @@ type (
 		SetStatus(ctx context.Context, id int64, status chathub.Status) error
 	}
 )
+
+// Write is one record to write, with the revision it was read at.
+type Write struct {
+	Record   Record
+	Revision uint64
+}
 
 // Message is one message taken off HR_EVENTS.
 type Message struct {

@@ -105,6 +105,11 @@ type employee struct {
 	acting bool
 	// loaded: the record was read and the batch's events merged into it.
 	loaded bool
+	// write: the merged record has to be written.
+	write bool
+	// learned is what this worker did in ChatHub, kept while save merges
+	// it into a record that changed meanwhile.
+	learned Record
 	// hadPending: an earlier attempt may have created their operator.
 	hadPending bool
 	// stale: a worker left its lease behind (it died or could not save),
@@ -146,13 +151,13 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Re
 	// ChatHub work must end while the leases still hold.
 	workCtx, cancel := context.WithDeadline(ctx, p.cfg.Now().Add(p.cfg.LeaseTTL*3/4))
 	defer cancel()
-	p.each(workCtx, emps, p.load)
+	p.load(workCtx, emps)
 	p.resolve(workCtx, emps)
 	p.create(workCtx, emps)
 	p.each(workCtx, emps, p.setStatus)
 	// Saving is not cut short by the work deadline: what was done in
 	// ChatHub must be written down.
-	p.each(context.WithoutCancel(ctx), emps, p.save)
+	p.save(context.WithoutCancel(ctx), emps)
 
 	var report Report
 	for _, e := range emps {
@@ -179,108 +184,173 @@ func (p *Processor) each(ctx context.Context, emps []*employee, fn func(context.
 	wg.Wait()
 }
 
-// load reads the employee's record, merges the batch's events into it and,
-// when ChatHub needs changing, takes the lease and records the intent to
-// create, all in one revision-checked write.
-func (p *Processor) load(ctx context.Context, e *employee) {
-	slices.SortStableFunc(e.items, func(a, b *item) int {
-		switch {
-		case a.ev.Before(b.ev):
-			return -1
-		case b.ev.Before(a.ev):
-			return 1
-		}
-		return 0
-	})
-	for range 8 {
-		rec, rev, err := p.store.Get(ctx, e.id)
-		if err != nil {
-			e.err = fmt.Errorf("cannot read the employee's record: %w", err)
-			return
-		}
-		if rev == 0 {
-			rec = Record{EmployeeID: e.id, OrganizationID: e.org}
-		}
-		changed := false
-		for _, it := range e.items {
-			if it.ev.OrganizationID != rec.OrganizationID {
-				it.decision = p.final(it, hrevent.Failed, fmt.Sprintf(
-					"organizationId %d differs from %d in this employee's earlier events; an employee belongs to one organization",
-					it.ev.OrganizationID, rec.OrganizationID), nil)
-				continue
+// maxRounds bounds how often a record write that lost a race is merged
+// again within one batch.
+const maxRounds = 8
+
+// load reads every employee's record, merges the batch's events into it
+// and, when ChatHub needs changing, takes the lease and records the intent
+// to create. The writes of a round go out together, each checked against
+// the revision it read; a record another worker changed meanwhile is read
+// and merged again in the next round.
+func (p *Processor) load(ctx context.Context, emps []*employee) {
+	for _, e := range emps {
+		slices.SortStableFunc(e.items, func(a, b *item) int {
+			switch {
+			case a.ev.Before(b.ev):
+				return -1
+			case b.ev.Before(a.ev):
+				return 1
 			}
-			if it.verdict = rec.merge(it.ev, it.msg.Seq); it.verdict == verdictNew {
-				changed = true
-			}
-		}
-		e.hadPending = rec.Pending != nil
-		e.acting, e.stale, e.busyUntil = false, false, time.Time{}
-		now := p.cfg.Now()
-		// While another worker holds the lease it may be changing ChatHub
-		// for this employee, so what the record says cannot be relied on
-		// yet: record the events and leave the calls to it.
-		switch {
-		case rec.leasedByOther(p.cfg.Owner, now):
-			e.busyUntil = rec.Lease.Until
-		case !rec.converged() || rec.Lease != nil:
-			e.stale = rec.Lease != nil
-			rec.Lease = &Lease{Owner: p.cfg.Owner, Until: now.Add(p.cfg.LeaseTTL)}
-			if rec.needsCreate() && rec.Pending == nil {
-				rec.Pending = &Pending{Name: rec.Name, Since: now}
-			}
-			e.acting, changed = true, true
-		}
-		if !changed {
-			e.rec, e.rev, e.loaded = rec, rev, true
-			return
-		}
-		newRev, err := p.store.Put(ctx, rec, rev)
-		if errors.Is(err, ErrConflict) {
-			// Another worker wrote in between: merge again on its record.
-			p.cfg.Metrics.KVConflict()
-			continue
-		}
-		if err != nil {
-			e.acting = false
-			e.err = fmt.Errorf("cannot write the employee's record: %w", err)
-			return
-		}
-		e.rec, e.rev, e.loaded = rec, newRev, true
-		return
+			return 0
+		})
 	}
-	e.acting = false
-	e.err = fmt.Errorf("cannot write the employee's record: %w after 8 tries", ErrConflict)
+	todo := emps
+	for range maxRounds {
+		p.each(ctx, todo, p.read)
+		var writes []*employee
+		for _, e := range todo {
+			if e.write {
+				writes = append(writes, e)
+			}
+		}
+		todo = nil
+		for i, err := range p.putAll(ctx, writes) {
+			e := writes[i]
+			switch {
+			case errors.Is(err, ErrConflict):
+				// Another worker wrote in between: merge again on its record.
+				p.cfg.Metrics.KVConflict()
+				todo = append(todo, e)
+			case err != nil:
+				e.acting = false
+				e.err = fmt.Errorf("cannot write the employee's record: %w", err)
+			default:
+				e.loaded = true
+			}
+		}
+		if len(todo) == 0 {
+			return
+		}
+	}
+	for _, e := range todo {
+		e.acting = false
+		e.err = fmt.Errorf("cannot write the employee's record: %w after %d tries", ErrConflict, maxRounds)
+	}
 }
 
-// save writes what this worker learned of ChatHub and releases the lease.
-// On a conflict it keeps what others merged meanwhile.
-func (p *Processor) save(ctx context.Context, e *employee) {
-	if !e.acting {
+// read gets one employee's record and merges the batch's events into it;
+// e.write says whether the record must be written.
+func (p *Processor) read(ctx context.Context, e *employee) {
+	e.write, e.acting, e.stale, e.busyUntil = false, false, false, time.Time{}
+	rec, rev, err := p.store.Get(ctx, e.id)
+	if err != nil {
+		e.err = fmt.Errorf("cannot read the employee's record: %w", err)
 		return
 	}
-	learned := e.rec
-	rec, rev := e.rec, e.rev
-	for range 8 {
-		rec.OperatorID, rec.OperatorStatus, rec.Pending = learned.OperatorID, learned.OperatorStatus, learned.Pending
-		if rec.Lease != nil && rec.Lease.Owner == p.cfg.Owner {
-			rec.Lease = nil
+	if rev == 0 {
+		rec = Record{EmployeeID: e.id, OrganizationID: e.org}
+	}
+	for _, it := range e.items {
+		if it.ev.OrganizationID != rec.OrganizationID {
+			it.decision = p.final(it, hrevent.Failed, fmt.Sprintf(
+				"organizationId %d differs from %d in this employee's earlier events; an employee belongs to one organization",
+				it.ev.OrganizationID, rec.OrganizationID), nil)
+			continue
 		}
-		newRev, err := p.store.Put(ctx, rec, rev)
-		if err == nil {
-			e.rec, e.rev = rec, newRev
-			return
-		}
-		if !errors.Is(err, ErrConflict) {
-			e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w", err))
-			return
-		}
-		p.cfg.Metrics.KVConflict()
-		if rec, rev, err = p.store.Get(ctx, e.id); err != nil {
-			e.err = errors.Join(e.err, fmt.Errorf("cannot read the employee's record: %w", err))
-			return
+		if it.verdict = rec.merge(it.ev, it.msg.Seq); it.verdict == verdictNew {
+			e.write = true
 		}
 	}
-	e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w after 8 tries", ErrConflict))
+	e.hadPending = rec.Pending != nil
+	now := p.cfg.Now()
+	// While another worker holds the lease it may be changing ChatHub for
+	// this employee, so what the record says cannot be relied on yet:
+	// record the events and leave the calls to it.
+	switch {
+	case rec.leasedByOther(p.cfg.Owner, now):
+		e.busyUntil = rec.Lease.Until
+	case !rec.converged() || rec.Lease != nil:
+		e.stale = rec.Lease != nil
+		rec.Lease = &Lease{Owner: p.cfg.Owner, Until: now.Add(p.cfg.LeaseTTL)}
+		if rec.needsCreate() && rec.Pending == nil {
+			rec.Pending = &Pending{Name: rec.Name, Since: now}
+		}
+		e.acting, e.write = true, true
+	}
+	e.rec, e.rev = rec, rev
+	e.loaded = !e.write
+}
+
+// putAll writes the employees' records at once and sets their new
+// revisions; it returns each write's error.
+func (p *Processor) putAll(ctx context.Context, emps []*employee) []error {
+	if len(emps) == 0 {
+		return nil
+	}
+	writes := make([]Write, len(emps))
+	for i, e := range emps {
+		writes[i] = Write{Record: e.rec, Revision: e.rev}
+	}
+	revs, errs := p.store.PutAll(ctx, writes)
+	for i, e := range emps {
+		if errs[i] == nil {
+			e.rev = revs[i]
+		}
+	}
+	return errs
+}
+
+// save writes what this worker learned of ChatHub and releases the
+// leases, all at once. On a conflict it keeps what others merged
+// meanwhile and writes again.
+func (p *Processor) save(ctx context.Context, emps []*employee) {
+	var todo []*employee
+	for _, e := range emps {
+		if e.acting {
+			e.learned = e.rec
+			todo = append(todo, e)
+		}
+	}
+	for range maxRounds {
+		for _, e := range todo {
+			e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = e.learned.OperatorID, e.learned.OperatorStatus, e.learned.Pending
+			if e.rec.Lease != nil && e.rec.Lease.Owner == p.cfg.Owner {
+				e.rec.Lease = nil
+			}
+		}
+		var again []*employee
+		for i, err := range p.putAll(ctx, todo) {
+			e := todo[i]
+			switch {
+			case errors.Is(err, ErrConflict):
+				p.cfg.Metrics.KVConflict()
+				again = append(again, e)
+			case err != nil:
+				e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w", err))
+			}
+		}
+		if len(again) == 0 {
+			return
+		}
+		todo = nil
+		p.each(ctx, again, func(ctx context.Context, e *employee) {
+			rec, rev, err := p.store.Get(ctx, e.id)
+			if err != nil {
+				e.err = errors.Join(e.err, fmt.Errorf("cannot read the employee's record: %w", err))
+				return
+			}
+			e.rec, e.rev = rec, rev
+		})
+		for _, e := range again {
+			if e.rev != 0 {
+				todo = append(todo, e)
+			}
+		}
+	}
+	for _, e := range todo {
+		e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w after %d tries", ErrConflict, maxRounds))
+	}
 }
 
 // fail records a ChatHub error against the employee: a refusal of their

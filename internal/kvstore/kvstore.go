@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chathub-operator-worker/worker/internal/handlers"
@@ -18,11 +19,16 @@ import (
 
 // Store implements handlers.Store on a KV bucket.
 type Store struct {
+	js jetstream.JetStream
 	kv jetstream.KeyValue
+	// prefix is the subject a key's value is published to, less the key.
+	prefix string
 }
 
-// New wraps a bucket.
-func New(kv jetstream.KeyValue) *Store { return &Store{kv: kv} }
+// New wraps a bucket; js publishes the batched writes.
+func New(js jetstream.JetStream, kv jetstream.KeyValue) *Store {
+	return &Store{js: js, kv: kv, prefix: "$KV." + kv.Bucket() + "."}
+}
 
 // EmployeeKey is the record's key. Employee ids may hold any Unicode, and
 // KV keys may not, so the id is base64url-encoded.
@@ -51,26 +57,55 @@ func (s *Store) Get(ctx context.Context, employeeID string) (handlers.Record, ui
 	return r, entry.Revision(), nil
 }
 
-// Put writes the record if the revision still holds.
-func (s *Store) Put(ctx context.Context, r handlers.Record, revision uint64) (uint64, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return 0, fmt.Errorf("cannot encode record: %w", err)
+// PutAll writes the records at once: each is published to its key's
+// subject asynchronously, with the revision it was read at as the expected
+// last sequence of that subject (0: the key must not exist), and the acks
+// are awaited together. A write whose record changed meanwhile gets
+// handlers.ErrConflict.
+func (s *Store) PutAll(ctx context.Context, writes []handlers.Write) ([]uint64, []error) {
+	revs := make([]uint64, len(writes))
+	errs := make([]error, len(writes))
+	futures := make([]jetstream.PubAckFuture, len(writes))
+	for i, w := range writes {
+		data, err := json.Marshal(w.Record)
+		if err != nil {
+			errs[i] = fmt.Errorf("cannot encode record: %w", err)
+			continue
+		}
+		msg := nats.NewMsg(s.prefix + EmployeeKey(w.Record.EmployeeID))
+		msg.Data = data
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(w.Revision, 10))
+		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {
+			errs[i] = fmt.Errorf("cannot put record: %w", err)
+		}
 	}
-	key := EmployeeKey(r.EmployeeID)
-	var rev uint64
-	if revision == 0 {
-		rev, err = s.kv.Create(ctx, key, data)
-	} else {
-		rev, err = s.kv.Update(ctx, key, data, revision)
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case ack := <-f.Ok():
+			revs[i] = ack.Sequence
+		case err := <-f.Err():
+			errs[i] = putError(err)
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("cannot put record: %w", ctx.Err())
+		}
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		return 0, handlers.ErrConflict
+	return revs, errs
+}
+
+// putError tells a lost race (wrong last sequence) from other failures.
+func putError(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return handlers.ErrConflict
 	}
-	if err != nil {
-		return 0, fmt.Errorf("cannot put record: %w", err)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return handlers.ErrConflict
 	}
-	return rev, nil
+	return fmt.Errorf("cannot put record: %w", err)
 }
 
 // Claim records that the operator is the employee's, unless it is already
