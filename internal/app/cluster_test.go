@@ -13,7 +13,7 @@ import (
 
 // clusterFull runs the long variant of the cluster test:
 //
-//	go test ./internal/app -run Cluster -cluster.full -v
+//	go test ./internal/app -run ClusterNodeLoss -v -args -cluster.full
 var clusterFull = flag.Bool("cluster.full", false, "run the long 3-node cluster test (more events, every node restarted in turn)")
 
 // TestClusterNodeLoss: a 3-node JetStream cluster (streams and KV with 3

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -127,18 +128,14 @@ type employee struct {
 // work is done per batch: one synchronize call per organization and
 // BatchMaxSize names, status calls in parallel.
 func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Report) {
-	items := make([]*item, len(msgs))
+	items := p.parse(msgs)
 	var emps []*employee
 	byID := map[string]*employee{}
-	for i, m := range msgs {
-		it := &item{msg: m}
-		items[i] = it
-		ev, err := p.validator.Parse(m.Body)
-		if err != nil {
-			it.decision = p.rejected(m, err)
+	for _, it := range items {
+		if it.decision != nil {
 			continue
 		}
-		it.ev = ev
+		ev := it.ev
 		e := byID[ev.EmployeeID]
 		if e == nil {
 			e = &employee{id: ev.EmployeeID, org: ev.OrganizationID}
@@ -168,6 +165,29 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Re
 		decisions[i] = *it.decision
 	}
 	return decisions, report
+}
+
+// parse validates the messages on every core: schema validation is the
+// batch's main CPU cost.
+func (p *Processor) parse(msgs []Message) []*item {
+	items := make([]*item, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(msgs)/32))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(msgs); i += workers {
+				it := &item{msg: msgs[i]}
+				ev, err := p.validator.Parse(msgs[i].Body)
+				if err != nil {
+					it.decision = p.rejected(msgs[i], err)
+				}
+				it.ev = ev
+				items[i] = it
+			}
+		})
+	}
+	wg.Wait()
+	return items
 }
 
 // each runs fn for every employee, Concurrency at a time.

@@ -88,21 +88,9 @@ func (v *Validator) ValidateResult(body []byte) error {
 	return nil
 }
 
-// envelope is the decoded shape of a valid message.
-type envelope struct {
-	ID     string `json:"id"`
-	Source string `json:"source"`
-	Type   string `json:"type"`
-	Time   string `json:"time"`
-	Data   struct {
-		EmployeeID     string      `json:"employeeId"`
-		OrganizationID json.Number `json:"organizationId"`
-		Name           *string     `json:"name"`
-	} `json:"data"`
-}
-
 // Parse reads and validates one message body. An invalid body gives an
-// *InvalidError.
+// *InvalidError. The body is decoded once; the fields are read from the
+// document the schemas validated.
 func (v *Validator) Parse(body []byte) (Event, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Event{}, &InvalidError{Reason: "the message body is empty; send a CloudEvents 1.0 JSON event"}
@@ -114,32 +102,35 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 	if err != nil {
 		return Event{}, &InvalidError{Reason: "the message body is not JSON (" + shorten(err.Error()) + "); send a CloudEvents 1.0 JSON event"}
 	}
-	var env envelope
-	partial := readPartial(doc, body, &env)
+	partial := readPartial(doc)
 	invalid := func(reason string) (Event, error) {
 		return Event{}, &InvalidError{Reason: reason, Partial: partial}
 	}
 	if err := v.envelope.Validate(doc); err != nil {
 		return invalid("the event does not match schemas/event.json: " + describe(err, ""))
 	}
-	kind := KindOfType(env.Type)
+	// The schema vouches for the shape from here on.
+	top := doc.(map[string]any)
+	data := top["data"].(map[string]any)
+	kind := KindOfType(partial.Type)
 	dataSchema := v.change
 	if kind == Hired {
 		dataSchema = v.hired
 	}
-	if err := dataSchema.Validate(doc.(map[string]any)["data"]); err != nil {
+	if err := dataSchema.Validate(data); err != nil {
 		return invalid("the event's data does not match " + dataSchemaName(kind) + ": " + describe(err, "/data"))
 	}
-	at, err := time.Parse(time.RFC3339Nano, env.Time)
+	rawTime := top["time"].(string)
+	at, err := time.Parse(time.RFC3339Nano, rawTime)
 	if err != nil {
-		return invalid(fmt.Sprintf("at /time: %q is not an RFC 3339 timestamp such as 2026-11-23T09:00:00Z", env.Time))
+		return invalid(fmt.Sprintf("at /time: %q is not an RFC 3339 timestamp such as 2026-11-23T09:00:00Z", rawTime))
 	}
 	e := Event{
-		ID: env.ID, Source: env.Source, Type: env.Type, Kind: kind, Time: at,
-		EmployeeID: env.Data.EmployeeID, OrganizationID: partial.OrganizationID,
+		ID: partial.ID, Source: top["source"].(string), Type: partial.Type, Kind: kind, Time: at,
+		EmployeeID: data["employeeId"].(string), OrganizationID: partial.OrganizationID,
 	}
-	if env.Data.Name != nil {
-		e.Name = chathub.NormalizeName(*env.Data.Name)
+	if name, ok := data["name"].(string); ok {
+		e.Name = chathub.NormalizeName(name)
 		if reason := chathub.CheckName(e.Name); reason != "" {
 			return invalid("at /data/name: the name " + reason + " (after trimming white space); ChatHub takes 1 to 100 characters")
 		}
@@ -147,37 +138,27 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 	return e, nil
 }
 
-// readPartial decodes what it can of the message, so that even a rejected
-// event's result names its id, type and employee.
-func readPartial(doc any, body []byte, env *envelope) Partial {
+// readPartial takes what it can from the decoded document, so that even a
+// rejected event's result names its id, type and employee. One wrongly
+// typed field hides nothing else.
+func readPartial(doc any) Partial {
 	var p Partial
-	if _, ok := doc.(map[string]any); !ok {
+	top, ok := doc.(map[string]any)
+	if !ok {
 		return p
 	}
-	// Field by field, so that one wrongly typed field hides nothing else.
-	var loose struct {
-		ID   any `json:"id"`
-		Type any `json:"type"`
-		Data struct {
-			EmployeeID     any `json:"employeeId"`
-			OrganizationID any `json:"organizationId"`
-		} `json:"data"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	_ = dec.Decode(&loose)
 	// An id the contract does not allow cannot name the result either.
-	if id, _ := loose.ID.(string); utf8.RuneCountInString(id) <= 256 {
+	if id, _ := top["id"].(string); utf8.RuneCountInString(id) <= 256 {
 		p.ID = id
 	}
-	p.Type, _ = loose.Type.(string)
-	p.EmployeeID, _ = loose.Data.EmployeeID.(string)
-	if n, ok := loose.Data.OrganizationID.(json.Number); ok {
+	p.Type, _ = top["type"].(string)
+	data, _ := top["data"].(map[string]any)
+	p.EmployeeID, _ = data["employeeId"].(string)
+	if n, ok := data["organizationId"].(json.Number); ok {
 		if f, err := strconv.ParseFloat(string(n), 64); err == nil && f == float64(int(f)) && f > 0 && f <= 1<<31-1 {
 			p.OrganizationID = int(f)
 		}
 	}
-	_ = json.Unmarshal(body, env)
 	return p
 }
 

@@ -246,11 +246,16 @@ func (h *Harness) Publish(body []byte, kind, msgID string) {
 	if msgID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, msgID)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := h.JS.PublishMsg(ctx, msg); err != nil {
-		h.t.Fatalf("publish: %v", err)
-	}
+	// Like any publisher, retry while a cluster elects a new stream leader
+	// (no responders) or the connection comes back; the message id keeps a
+	// retry from storing the event twice.
+	var err error
+	await.True(h.t, 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = h.JS.PublishMsg(ctx, msg)
+		return err == nil
+	}, "the publish to be stored")
 }
 
 // results returns every result in HR_RESULTS, with its subject and msg id.
