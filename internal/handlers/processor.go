@@ -71,9 +71,13 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// recordCacheSize bounds the records kept between batches (a few MiB).
+const recordCacheSize = 10_000
+
 // Processor turns a batch of HR event messages into ChatHub calls and one
 // decision per message.
 type Processor struct {
+	cache     *recordCache
 	cfg       Config
 	store     Store
 	hub       ChatHub
@@ -83,7 +87,7 @@ type Processor struct {
 
 // New returns a Processor.
 func New(cfg Config, store Store, hub ChatHub, v *hrevent.Validator, log zerolog.Logger) *Processor {
-	return &Processor{cfg: cfg.WithDefaults(), store: store, hub: hub, validator: v, log: log}
+	return &Processor{cfg: cfg.WithDefaults(), store: store, hub: hub, validator: v, log: log, cache: newRecordCache(recordCacheSize)}
 }
 
 // item is one message of the batch.
@@ -108,6 +112,9 @@ type employee struct {
 	loaded bool
 	// write: the merged record has to be written.
 	write bool
+	// guessed: the record came from the cache (or was assumed new), not
+	// from a read; only a successful revision-checked write confirms it.
+	guessed bool
 	// learned is what this worker did in ChatHub, kept while save merges
 	// it into a record that changed meanwhile.
 	learned Record
@@ -225,28 +232,37 @@ func (p *Processor) load(ctx context.Context, emps []*employee) {
 			return 0
 		})
 	}
-	todo := emps
+	// The first round works from the cache: a record this worker wrote
+	// last, or none for an employee it has not seen. Later rounds read.
+	todo, fresh := emps, false
 	for range maxRounds {
-		p.each(ctx, todo, p.read)
-		var writes []*employee
+		p.each(ctx, todo, func(ctx context.Context, e *employee) { p.read(ctx, e, fresh) })
+		var writes, verify []*employee
 		for _, e := range todo {
-			if e.write {
+			switch {
+			case e.write:
 				writes = append(writes, e)
+			case e.guessed:
+				// Nothing to write, so nothing confirms the guess: read.
+				verify = append(verify, e)
 			}
 		}
-		todo = nil
+		todo, fresh = verify, true
 		for i, err := range p.putAll(ctx, writes) {
 			e := writes[i]
 			switch {
 			case errors.Is(err, ErrConflict):
-				// Another worker wrote in between: merge again on its record.
+				// Another worker wrote in between (or the cache was
+				// stale): read and merge again.
 				p.cfg.Metrics.KVConflict()
+				p.cache.drop(e.id)
 				todo = append(todo, e)
 			case err != nil:
 				e.acting = false
 				e.err = fmt.Errorf("cannot write the employee's record: %w", err)
 			default:
 				e.loaded = true
+				p.cache.put(e.id, e.rec, e.rev)
 			}
 		}
 		if len(todo) == 0 {
@@ -259,14 +275,22 @@ func (p *Processor) load(ctx context.Context, emps []*employee) {
 	}
 }
 
-// read gets one employee's record and merges the batch's events into it;
-// e.write says whether the record must be written.
-func (p *Processor) read(ctx context.Context, e *employee) {
-	e.write, e.acting, e.stale, e.busyUntil = false, false, false, time.Time{}
-	rec, rev, err := p.store.Get(ctx, e.id)
-	if err != nil {
-		e.err = fmt.Errorf("cannot read the employee's record: %w", err)
-		return
+// read gets one employee's record (from the store when fresh, else from
+// the cache or assumed new) and merges the batch's events into it; e.write
+// says whether the record must be written.
+func (p *Processor) read(ctx context.Context, e *employee, fresh bool) {
+	e.write, e.acting, e.stale, e.busyUntil, e.guessed = false, false, false, time.Time{}, !fresh
+	var rec Record
+	var rev uint64
+	if fresh {
+		var err error
+		if rec, rev, err = p.store.Get(ctx, e.id); err != nil {
+			e.err = fmt.Errorf("cannot read the employee's record: %w", err)
+			return
+		}
+		p.cache.put(e.id, rec, rev)
+	} else {
+		rec, rev, _ = p.cache.get(e.id)
 	}
 	if rev == 0 {
 		rec = Record{EmployeeID: e.id, OrganizationID: e.org}
@@ -299,7 +323,7 @@ func (p *Processor) read(ctx context.Context, e *employee) {
 		e.acting, e.write = true, true
 	}
 	e.rec, e.rev = rec, rev
-	e.loaded = !e.write
+	e.loaded = !e.write && fresh
 }
 
 // putAll writes the employees' records at once and sets their new
@@ -347,7 +371,10 @@ func (p *Processor) save(ctx context.Context, emps []*employee) {
 				p.cfg.Metrics.KVConflict()
 				again = append(again, e)
 			case err != nil:
+				p.cache.drop(e.id)
 				e.err = errors.Join(e.err, fmt.Errorf("cannot write the employee's record: %w", err))
+			default:
+				p.cache.put(e.id, e.rec, e.rev)
 			}
 		}
 		if len(again) == 0 {
