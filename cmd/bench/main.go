@@ -119,9 +119,10 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 			return fmt.Errorf("worker: %w", err)
 		}
 		add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
-			"%d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; latency p50 %s p99 %s",
+			"backlog of %d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; "+
+				"publish->result at a steady %.0f/s: p50 %s p99 %s",
 			s.hires, w.rate/ackOnly, w.rate/floor, w.rate/naive, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
-			float64(w.peakRSS)/(1<<20), w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
+			float64(w.peakRSS)/(1<<20), w.pace, w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
 	}
 	if want("4") {
 		if err := mixedRow(ctx, s, add); err != nil {

@@ -101,7 +101,7 @@ func (c *child) stop() error {
 }
 
 type workerFigures struct {
-	rate               float64
+	rate, pace         float64
 	syncCalls, minSync int
 	peakRSS            uint64
 	p50, p99           time.Duration
@@ -117,8 +117,9 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// benchWorkerHires: n hires over 4 organizations, published as fast as the
-// broker takes them while the worker runs.
+// benchWorkerHires: a backlog of n hires over 4 organizations, drained
+// from the worker's start (as the ceilings drain theirs); then latency
+// under a steady load of a quarter of that throughput for two seconds.
 func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 	var f workerFigures
 	w, err := newWorld(ctx)
@@ -126,6 +127,18 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 		return f, err
 	}
 	defer w.close()
+	events, ids := hires(n, "h", 0)
+	perOrg := map[int]int{}
+	for _, e := range events {
+		perOrg[e.org]++
+	}
+	for _, k := range perOrg {
+		f.minSync += (k + 99) / 100
+	}
+	if err := w.publishAll(ctx, events, ids, nil); err != nil {
+		return f, err
+	}
+	start := time.Now()
 	c, err := startWorker(w)
 	if err != nil {
 		return f, err
@@ -136,31 +149,45 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 		return f, err
 	}
 	defer col.stop()
-	events := make([]event, n)
-	ids := make([]string, n)
-	perOrg := map[int]int{}
-	for i := range events {
-		org := 1 + i%4
-		perOrg[org]++
-		events[i] = event{id: fmt.Sprint("h", i), kind: "hired", employee: fmt.Sprint("E", i), name: fmt.Sprint("Person ", i), org: org, at: t0}
-		ids[i] = events[i].id
-	}
-	for _, k := range perOrg {
-		f.minSync += (k + 99) / 100
-	}
-	var sent sync.Map
-	start := time.Now()
-	if err := w.publishAll(ctx, events, ids, &sent); err != nil {
-		return f, err
-	}
 	if err := col.wait(ctx, n, 5*time.Minute); err != nil {
 		return f, err
 	}
 	f.rate = float64(n) / col.last().Sub(start).Seconds()
 	f.syncCalls = w.sim.Counters().Calls["synchronize"]
 	f.peakRSS = c.peakRSS()
+
+	// Steady load: events published at a fixed pace, each timed.
+	pace := max(f.rate/4, 100)
+	load := int(2 * pace)
+	more, moreIDs := hires(load, "p", n)
+	var sent sync.Map
+	tick := time.NewTicker(time.Duration(float64(time.Second) / pace))
+	defer tick.Stop()
+	for i := range more {
+		<-tick.C
+		if err := w.publishAll(ctx, more[i:i+1], moreIDs[i:i+1], &sent); err != nil {
+			return f, err
+		}
+	}
+	if err := col.wait(ctx, n+load, time.Minute); err != nil {
+		return f, err
+	}
+	f.pace = pace
 	f.p50, f.p99 = percentiles(col.latencies(&sent))
 	return f, nil
+}
+
+// hires makes n hire events over 4 organizations, ids prefixed, employees
+// numbered from first.
+func hires(n int, prefix string, first int) ([]event, []string) {
+	events := make([]event, n)
+	ids := make([]string, n)
+	for i := range events {
+		k := first + i
+		events[i] = event{id: fmt.Sprint(prefix, k), kind: "hired", employee: fmt.Sprint("E", k), name: fmt.Sprint("Person ", k), org: 1 + k%4, at: t0}
+		ids[i] = events[i].id
+	}
+	return events, ids
 }
 
 type mixedFigures struct {

@@ -27,6 +27,8 @@ type (
 		// Claim makes the operator the employee's, unless another employee
 		// already has it; it reports whether the operator is now theirs.
 		Claim(ctx context.Context, orgID int, operatorID int64, employeeID string) (bool, error)
+		// ClaimAll makes many claims at once, with Claim's answers.
+		ClaimAll(ctx context.Context, claims []Claim) ([]bool, []error)
 	}
 
 	// ChatHub is what the handlers need of the ChatHub client.
@@ -37,6 +39,13 @@ type (
 		SetStatus(ctx context.Context, id int64, status chathub.Status) error
 	}
 )
+
+// Claim gives an operator to an employee.
+type Claim struct {
+	OrganizationID int
+	OperatorID     int64
+	EmployeeID     string
+}
 
 // Write is one record to write, with the revision it was read at.
 type Write struct {

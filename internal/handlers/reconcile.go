@@ -65,17 +65,18 @@ func (p *Processor) resolve(ctx context.Context, emps []*employee) {
 			}
 			return 0
 		})
+		byName := chathub.IndexByName(ops)
 		taken := map[int64]bool{}
 		for _, e := range group {
-			p.adopt(ctx, e, ops, taken)
+			p.adopt(ctx, e, byName, taken)
 		}
 	})
 }
 
 // adopt gives the employee the first free operator of their name, if any.
-func (p *Processor) adopt(ctx context.Context, e *employee, ops []chathub.Operator, taken map[int64]bool) {
-	for _, op := range chathub.FindByName(ops, e.rec.Pending.Name) {
-		if op.Status == chathub.StatusDeleted || taken[op.ID] {
+func (p *Processor) adopt(ctx context.Context, e *employee, byName map[string][]chathub.Operator, taken map[int64]bool) {
+	for _, op := range byName[chathub.NameKey(e.rec.Pending.Name)] {
+		if op.Status == chathub.StatusDeleted || taken[op.ID] || !strings.EqualFold(strings.TrimSpace(op.Name), e.rec.Pending.Name) {
 			continue
 		}
 		taken[op.ID] = true
@@ -141,31 +142,30 @@ func (p *Processor) synchronize(ctx context.Context, chunk []*employee) {
 	}
 	p.log.Info().Int("organization_id", req[0].OrganizationID).Int("names", len(req)).
 		Int("created", len(created)).Msg("synchronize")
-	// Claims are independent KV writes: make them all at once.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, p.cfg.Concurrency)
+	// Match by position and name: the order of the answer is not
+	// documented. What does not match stays pending and is adopted from a
+	// fresh list on the next attempt.
+	var claims []Claim
+	var claimed []int // positions in chunk
 	for i, e := range chunk {
-		// Match by position and name: the order of the answer is not
-		// documented. What does not match stays pending and is adopted
-		// from a fresh list on the next attempt.
 		if i >= len(created) || created[i].ID <= 0 ||
 			!strings.EqualFold(strings.TrimSpace(created[i].Name), req[i].Name) {
 			e.err = fmt.Errorf("%w: ChatHub's answer to synchronize does not match item %d", chathub.ErrOutcomeUnknown, i)
 			continue
 		}
-		op := created[i]
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			ours, err := p.store.Claim(ctx, e.rec.OrganizationID, op.ID, e.id)
-			if err != nil || !ours {
-				e.err = fmt.Errorf("cannot claim the new operator %d: %w", op.ID, err)
-				return
-			}
-			e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = op.ID, op.Status, nil
-		})
+		claims = append(claims, Claim{OrganizationID: e.rec.OrganizationID, OperatorID: created[i].ID, EmployeeID: e.id})
+		claimed = append(claimed, i)
 	}
-	wg.Wait()
+	// The new operators are claimed all at once.
+	ours, errs := p.store.ClaimAll(ctx, claims)
+	for i, pos := range claimed {
+		e, op := chunk[pos], created[pos]
+		if errs[i] != nil || !ours[i] {
+			e.err = fmt.Errorf("cannot claim the new operator %d: %w", op.ID, errs[i])
+			continue
+		}
+		e.rec.OperatorID, e.rec.OperatorStatus, e.rec.Pending = op.ID, op.Status, nil
+	}
 }
 
 // setStatus sets the operator's status to what the state asks for: the

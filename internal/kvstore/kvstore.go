@@ -125,3 +125,45 @@ func (s *Store) Claim(ctx context.Context, orgID int, operatorID int64, employee
 	}
 	return string(entry.Value()) == employeeID, nil
 }
+
+// ClaimAll makes the claims at once: each key is created by an
+// asynchronous publish that only succeeds if the key does not exist yet; a
+// key that exists is read to see whose it is.
+func (s *Store) ClaimAll(ctx context.Context, claims []handlers.Claim) ([]bool, []error) {
+	ours := make([]bool, len(claims))
+	errs := make([]error, len(claims))
+	futures := make([]jetstream.PubAckFuture, len(claims))
+	for i, c := range claims {
+		msg := nats.NewMsg(s.prefix + ClaimKey(c.OrganizationID, c.OperatorID))
+		msg.Data = []byte(c.EmployeeID)
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+		var err error
+		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {
+			errs[i] = fmt.Errorf("cannot claim operator: %w", err)
+		}
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+			ours[i] = true
+		case err := <-f.Err():
+			if !errors.Is(putError(err), handlers.ErrConflict) {
+				errs[i] = fmt.Errorf("cannot claim operator: %w", err)
+				continue
+			}
+			c := claims[i]
+			entry, err := s.kv.Get(ctx, ClaimKey(c.OrganizationID, c.OperatorID))
+			if err != nil {
+				errs[i] = fmt.Errorf("cannot read operator claim: %w", err)
+				continue
+			}
+			ours[i] = string(entry.Value()) == c.EmployeeID
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("cannot claim operator: %w", ctx.Err())
+		}
+	}
+	return ours, errs
+}

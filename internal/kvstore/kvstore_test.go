@@ -61,6 +61,10 @@ func TestRevisionsAndClaims(t *testing.T) {
 		t.Errorf("missing record: rev %d, %v", rev, err)
 	}
 
+	ours, errs := s.ClaimAll(ctx, []handlers.Claim{{OrganizationID: 24, OperatorID: 101, EmployeeID: "E1"}, {OrganizationID: 24, OperatorID: 102, EmployeeID: "E2"}})
+	if errs[0] != nil || errs[1] != nil || !ours[0] || !ours[1] {
+		t.Fatalf("ClaimAll: %v %v", ours, errs)
+	}
 	for _, c := range []struct {
 		emp  string
 		want bool
