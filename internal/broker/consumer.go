@@ -138,10 +138,18 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 		c.bound.Store(false)
 		c.handBack(iter)
 	}()
+	// A batch's results and acks go out while the next batch is worked
+	// on; at most one batch is finishing at a time.
+	var finishing sync.WaitGroup
+	defer finishing.Wait()
 	for {
 		batch, err := c.gather(ctx, iter)
 		if len(batch) > 0 {
-			c.handle(work, batch)
+			start := time.Now()
+			decisions, report := c.process(work, batch)
+			finishing.Wait()
+			finishing.Go(func() { c.finish(work, batch, decisions, start) })
+			c.noteReport(report)
 		}
 		switch {
 		case ctx.Err() != nil || c.paused.Load():
@@ -213,10 +221,9 @@ func (c *Consumer) handBack(iter jetstream.MessagesContext) {
 	}
 }
 
-// handle processes one batch, publishes its results and acknowledges every
-// message. This is the one place where decisions become acks.
-func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
-	start := time.Now()
+// process hands one batch to the Processor, telling JetStream meanwhile
+// that its messages are being worked on.
+func (c *Consumer) process(ctx context.Context, batch []jetstream.Msg) ([]handlers.Decision, handlers.Report) {
 	msgs := make([]handlers.Message, len(batch))
 	for i, m := range batch {
 		msgs[i] = handlers.Message{Body: m.Data(), Delivered: 1}
@@ -225,15 +232,19 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 		}
 	}
 	stopBeat := c.heartbeat(batch, c.cons.CachedInfo().Config.AckWait)
-	decisions, report := c.proc.Process(ctx, msgs)
-	stopBeat()
+	defer stopBeat()
+	return c.proc.Process(ctx, msgs)
+}
 
+// finish publishes a batch's results and acknowledges every message. This
+// is the one place where decisions become acks: a message whose result was
+// not stored is not acked, so its next delivery decides again.
+func (c *Consumer) finish(ctx context.Context, batch []jetstream.Msg, decisions []handlers.Decision, start time.Time) {
 	published := c.results.PublishAll(context.WithoutCancel(ctx), decisions)
 	counts := map[string]int{}
 	for i, m := range batch {
 		d := decisions[i]
 		if d.Result != nil && !published[i] {
-			// No result, no ack: the next delivery decides again.
 			c.opts.Metrics.ResultUnpublished()
 			d = handlers.Decision{Action: handlers.Nak, Delay: time.Second, Why: "result-unpublished"}
 		}
@@ -252,12 +263,17 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 		ev = ev.Int(k, v)
 	}
 	ev.Msg("batch")
-	if report.Unauthorized {
-		c.pausedOrg.Store(int64(report.Org))
-		c.paused.Store(true)
-		c.opts.Metrics.Paused(true)
-		c.log.Error().Err(report.Err).Msg("ChatHub refuses the company token; pausing until it accepts it")
+}
+
+// noteReport pauses consumption when ChatHub refused the token.
+func (c *Consumer) noteReport(report handlers.Report) {
+	if !report.Unauthorized {
+		return
 	}
+	c.pausedOrg.Store(int64(report.Org))
+	c.paused.Store(true)
+	c.opts.Metrics.Paused(true)
+	c.log.Error().Err(report.Err).Msg("ChatHub refuses the company token; pausing until it accepts it")
 }
 
 // acknowledge maps one decision to its JetStream acknowledgement.
