@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return hub.CheckToken(ctx, org)
 	}
 	w.cons = broker.NewConsumer(nc, js, cons, proc, probe, broker.Options{
-		BatchMaxEvents: 4 * cfg.BatchMaxSize,
+		BatchMaxEvents: min(10*cfg.BatchMaxSize, 1000),
 		BatchMaxWait:   cfg.BatchMaxWait,
 		ShutdownGrace:  cfg.ShutdownGrace,
 		Metrics:        w.metrics,

@@ -45,6 +45,10 @@ type Options struct {
 // stream has nothing more pending, before it sends what it has.
 const quietGap = 10 * time.Millisecond
 
+// atHand is how long the batcher waits for a message it expects to be
+// buffered already.
+const atHand = 100 * time.Microsecond
+
 // Consumer runs the worker's loop on one JetStream consumer.
 type Consumer struct {
 	js      jetstream.JetStream
@@ -134,8 +138,15 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 		return fmt.Errorf("cannot consume: %w", err)
 	}
 	c.bound.Store(true)
+	// carry holds the messages the processor left for the next batch, and
+	// carryFrom when the first of them arrived.
+	var carry []jetstream.Msg
+	var carryFrom time.Time
 	defer func() {
 		c.bound.Store(false)
+		for _, m := range carry {
+			_ = m.Nak()
+		}
 		c.handBack(iter)
 	}()
 	// A batch's results and acks go out while the next batch is worked
@@ -143,12 +154,25 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 	var finishing sync.WaitGroup
 	defer finishing.Wait()
 	for {
-		batch, err := c.gather(ctx, iter)
+		// The carried messages lead the next batch.
+		carried := len(carry)
+		batch, arrived, err := c.gather(ctx, iter, carry, carryFrom)
+		carry = nil
 		if len(batch) > 0 {
 			start := time.Now()
-			decisions, report := c.process(work, batch)
+			decisions, report := c.process(work, batch, carried)
+			carryFrom = arrived
+			var done []jetstream.Msg
+			var doneDecisions []handlers.Decision
+			for i, d := range decisions {
+				if d.Action == handlers.Carry {
+					carry = append(carry, batch[i])
+					continue
+				}
+				done, doneDecisions = append(done, batch[i]), append(doneDecisions, d)
+			}
 			finishing.Wait()
-			finishing.Go(func() { c.finish(work, batch, decisions, start) })
+			finishing.Go(func() { c.finish(work, done, doneDecisions, start) })
 			c.noteReport(report)
 		}
 		switch {
@@ -163,38 +187,44 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 	}
 }
 
-// gather waits for a first message, then takes more until the batch is
+// gather starts from the carried messages, or waits for a first message,
+// then takes more until the batch is
 // full, BatchMaxWait has passed since the first, or nothing more is
 // waiting: when the stream says no message is pending beyond those
 // delivered and none arrives within quietGap, the batch goes at once. So a
 // quiet stream gets immediate sends and a burst gets full batches.
-func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext) ([]jetstream.Msg, error) {
-	first, err := iter.Next(jetstream.NextContext(ctx))
-	if err != nil {
-		return nil, err
+//
+// It returns when the batch's first message arrived: carried messages keep
+// the time they first arrived, so that BATCH_MAX_WAIT still bounds their
+// wait.
+func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext, carry []jetstream.Msg, carryFrom time.Time) ([]jetstream.Msg, time.Time, error) {
+	batch, arrived := carry, carryFrom
+	if len(batch) == 0 {
+		first, err := iter.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		batch, arrived = []jetstream.Msg{first}, time.Now()
 	}
-	batch := []jetstream.Msg{first}
-	deadline := time.Now().Add(c.opts.BatchMaxWait)
+	deadline := arrived.Add(c.opts.BatchMaxWait)
 	for len(batch) < c.opts.BatchMaxEvents {
 		wait := quietGap
 		if streamPending(batch[len(batch)-1]) > 0 {
 			// More is in the stream: it is worth waiting for.
 			wait = time.Until(deadline)
 		}
-		wait = min(wait, time.Until(deadline))
-		if wait <= 0 {
-			break
-		}
+		// Past the deadline, only what is already at hand is taken.
+		wait = max(min(wait, time.Until(deadline)), atHand)
 		m, err := iter.Next(jetstream.NextMaxWait(wait))
 		if errors.Is(err, nats.ErrTimeout) {
 			break
 		}
 		if err != nil {
-			return batch, err
+			return batch, arrived, err
 		}
 		batch = append(batch, m)
 	}
-	return batch, nil
+	return batch, arrived, nil
 }
 
 // streamPending is how many messages the stream still held for the
@@ -223,13 +253,21 @@ func (c *Consumer) handBack(iter jetstream.MessagesContext) {
 
 // process hands one batch to the Processor, telling JetStream meanwhile
 // that its messages are being worked on.
-func (c *Consumer) process(ctx context.Context, batch []jetstream.Msg) ([]handlers.Decision, handlers.Report) {
+// The first carried messages of the batch were carried over from the
+// previous one.
+func (c *Consumer) process(ctx context.Context, batch []jetstream.Msg, carried int) ([]handlers.Decision, handlers.Report) {
 	msgs := make([]handlers.Message, len(batch))
 	for i, m := range batch {
-		msgs[i] = handlers.Message{Body: m.Data(), Delivered: 1}
+		msgs[i] = handlers.Message{Body: m.Data(), Delivered: 1, Carried: i < carried}
 		if md, err := m.Metadata(); err == nil {
 			msgs[i].Seq, msgs[i].Delivered = md.Sequence.Stream, int(md.NumDelivered)
 		}
+	}
+	// More is waiting if the stream said so, or if the batch is full (the
+	// iterator may hold the rest already).
+	more := len(batch) >= c.opts.BatchMaxEvents || streamPending(batch[len(batch)-1]) > 0
+	for i := range msgs {
+		msgs[i].MoreWaiting = more
 	}
 	stopBeat := c.heartbeat(batch, c.cons.CachedInfo().Config.AckWait)
 	defer stopBeat()

@@ -34,7 +34,7 @@ const (
 // unlimited: the worker itself turns a spent retry policy into a failed
 // result, so no event ever vanishes without one.
 const (
-	MaxAckPending = 1000
+	MaxAckPending = 4096
 	// ResultsDuplicates is the dedup window of HR_RESULTS, at least the
 	// contract's 10 minutes.
 	ResultsDuplicates = 20 * time.Minute

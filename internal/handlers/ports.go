@@ -58,6 +58,12 @@ type Message struct {
 	Body      []byte
 	Seq       uint64 // stream sequence in HR_EVENTS
 	Delivered int    // delivery attempt, from 1
+	// MoreWaiting: when the batch was cut, more messages were waiting (in
+	// the stream, or the batch was full).
+	MoreWaiting bool
+	// Carried: the message was carried over from the previous batch
+	// already; it is never carried twice.
+	Carried bool
 }
 
 // Action is what becomes of a message after its batch.
@@ -71,6 +77,11 @@ const (
 	Term
 	// Nak: try again after Delay; no result yet.
 	Nak
+	// Carry: not handled yet; put it in the next batch. The processor
+	// carries the last hires of an organization that would make a
+	// synchronize call short of BatchMaxSize while more events are
+	// waiting, so that they join the next batch's full call.
+	Carry
 )
 
 // Decision is the outcome for one message: an action and, for Ack and

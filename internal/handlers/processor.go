@@ -152,6 +152,8 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Re
 		e.items = append(e.items, it)
 	}
 
+	emps = p.carryRemainders(emps)
+
 	// ChatHub work must end while the leases still hold.
 	workCtx, cancel := context.WithDeadline(ctx, p.cfg.Now().Add(p.cfg.LeaseTTL*3/4))
 	defer cancel()
@@ -172,6 +174,51 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]Decision, Re
 		decisions[i] = *it.decision
 	}
 	return decisions, report
+}
+
+// carryRemainders leaves, while the stream holds more events, the hires
+// that would make an organization's last synchronize call of this batch
+// short of BatchMaxSize for the next batch, where they fill a call with
+// the hires that follow. Only employees whose one event here is a hire are
+// carried, each message at most once, so none waits more than one batch.
+func (p *Processor) carryRemainders(emps []*employee) []*employee {
+	more := false
+	for _, e := range emps {
+		for _, it := range e.items {
+			more = more || it.msg.MoreWaiting
+		}
+	}
+	if !more {
+		return emps
+	}
+	// Per organization: all its plain hires, and those that may be carried.
+	hires, carriable := map[int]int{}, map[int][]*employee{}
+	for _, e := range emps {
+		if len(e.items) == 1 && e.items[0].ev.Kind == hrevent.Hired && e.items[0].decision == nil {
+			hires[e.org]++
+			if !e.items[0].msg.Carried {
+				carriable[e.org] = append(carriable[e.org], e)
+			}
+		}
+	}
+	carried := map[*employee]bool{}
+	for org, group := range carriable {
+		short := min(hires[org]%p.cfg.BatchMaxSize, len(group))
+		for _, e := range group[len(group)-short:] {
+			carried[e] = true
+			e.items[0].decision = &Decision{Action: Carry}
+		}
+	}
+	if len(carried) == 0 {
+		return emps
+	}
+	kept := emps[:0:0]
+	for _, e := range emps {
+		if !carried[e] {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // parse validates the messages on every core: schema validation is the
