@@ -152,13 +152,15 @@ func mixedRow(ctx context.Context, s sizes, add func(row)) error {
 }
 
 func drainRow(ctx context.Context, s sizes, add func(row)) error {
-	d, err := benchDrain(ctx, s.drainHire, s.drainStat)
-	if err != nil {
-		return fmt.Errorf("rate-limited drain: %w", err)
+	for _, replicas := range []int{1, 3} {
+		d, err := benchDrain(ctx, s.drainHire, s.drainStat, replicas)
+		if err != nil {
+			return fmt.Errorf("rate-limited drain: %w", err)
+		}
+		add(row{fmt.Sprintf("5  rate-limited drain, %d worker(s)", replicas), d.took.Round(10 * time.Millisecond).String(), fmt.Sprintf(
+			"ChatHub 20/s; %d hires + %d status changes: %d calls, minimum %s (%.2fx); 429s received %d; most calls in one second %d",
+			s.drainHire, s.drainStat, d.calls, d.min.Round(10*time.Millisecond), d.took.Seconds()/d.min.Seconds(), d.throttled, d.maxPerSecond)})
 	}
-	add(row{"5  rate-limited drain (20/s)", d.took.Round(10 * time.Millisecond).String(), fmt.Sprintf(
-		"%d hires + %d status changes: %d calls, minimum %s (%.2fx); 429s received %d",
-		s.drainHire, s.drainStat, d.calls, d.min.Round(10*time.Millisecond), d.took.Seconds()/d.min.Seconds(), d.throttled)})
 
 	return nil
 }

@@ -287,12 +287,13 @@ func benchMixed(ctx context.Context, n int) (mixedFigures, error) {
 type drainFigures struct {
 	took, min        time.Duration
 	calls, throttled int
+	maxPerSecond     int
 }
 
 // benchDrain: ChatHub takes 20 calls a second and answers 429 beyond; a
 // backlog of hires (one organization) and leave starts (for employees
 // hired before) is drained.
-func benchDrain(ctx context.Context, hires, changes int) (drainFigures, error) {
+func benchDrain(ctx context.Context, hires, changes, replicas int) (drainFigures, error) {
 	var f drainFigures
 	w, err := newWorld(ctx)
 	if err != nil {
@@ -338,13 +339,16 @@ func benchDrain(ctx context.Context, hires, changes int) (drainFigures, error) {
 		return f, err
 	}
 	callsBefore := w.sim.Counters()
+	arrivalsBefore := len(w.sim.Arrivals())
 	w.sim.SetFaults(chathubsim.Faults{RateLimit: 20, RateLimitSlack: 20 * time.Millisecond})
 	start := time.Now()
-	c, err := startWorker(w, "CHATHUB_RATE_LIMIT=20")
-	if err != nil {
-		return f, err
+	for range replicas {
+		c, err := startWorker(w, "CHATHUB_RATE_LIMIT=20")
+		if err != nil {
+			return f, err
+		}
+		defer c.stop()
 	}
-	defer c.stop()
 	if err := col.wait(ctx, changes+len(backlog), 5*time.Minute); err != nil {
 		return f, err
 	}
@@ -354,6 +358,7 @@ func benchDrain(ctx context.Context, hires, changes int) (drainFigures, error) {
 		f.calls += v - callsBefore.Calls[k]
 	}
 	f.throttled = after.Throttled - callsBefore.Throttled
+	f.maxPerSecond = chathubsim.MaxInWindow(w.sim.Arrivals()[arrivalsBefore:], time.Second)
 	// The fewest calls: one list and one synchronize per 100 hires, one
 	// status call per change.
 	minCalls := 1 + (hires+99)/100 + changes
