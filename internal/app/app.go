@@ -185,7 +185,14 @@ func (w *Worker) Close() {
 
 func (w *Worker) routes() http.Handler {
 	mux := http.NewServeMux()
+	// A batch's ChatHub work ends within 3/4 of the lease, its saving and
+	// results soon after; a loop silent for longer than the lease is stuck.
+	stuckAfter := w.cfg.LeaseTTL + time.Minute
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		if err := w.cons.Alive(stuckAfter); err != nil {
+			http.Error(rw, "stuck: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(rw, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {

@@ -364,3 +364,25 @@ func TestReplicasShareTheRateLimit(t *testing.T) {
 	}
 	t.Logf("%d calls, at most %d in any second", len(arrivals), chathubsim.MaxInWindow(arrivals, time.Second))
 }
+
+// TestChatHubOutage: ChatHub answers nothing but 503 for a while; events
+// wait with backoff and are all applied once it is back, none failed.
+func TestChatHubOutage(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{ErrorRate: 1})
+	h.Start(h.Config(func(c *config.Config) { c.ChatHubTimeout = time.Second; c.LeaseTTL = 4 * time.Second }))
+	for i := range 20 {
+		h.PublishEvent(hire(i, 24+i%2))
+	}
+	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().ServerErrors >= 10 }, "the outage to be felt")
+	if got := h.Results(); len(got) != 0 {
+		t.Fatalf("%d results during the outage, want none (retried, not failed)", len(got))
+	}
+	h.Sim.SetFaults(chathubsim.Faults{})
+	results := h.WaitResults(20, time.Minute)
+	assertNoneFailed(t, results)
+	if n := len(h.Sim.Operators(24)) + len(h.Sim.Operators(25)); n != 20 {
+		t.Errorf("%d operators, want 20", n)
+	}
+}

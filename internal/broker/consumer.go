@@ -45,6 +45,9 @@ type Options struct {
 // stream has nothing more pending, before it sends what it has.
 const quietGap = 10 * time.Millisecond
 
+// idleBeat is how often an idle consumer loop shows it is alive.
+const idleBeat = 5 * time.Second
+
 // atHand is how long the batcher waits for a message it expects to be
 // buffered already.
 const atHand = 100 * time.Microsecond
@@ -60,6 +63,7 @@ type Consumer struct {
 	log     zerolog.Logger
 	results *Publisher
 
+	lastBeat  atomic.Int64 // when the loop last made progress, Unix ns
 	bound     atomic.Bool  // consuming, not paused
 	paused    atomic.Bool  // ChatHub refused the token
 	pausedOrg atomic.Int64 // an organization to probe the token with
@@ -78,6 +82,23 @@ func NewConsumer(nc *nats.Conn, js jetstream.JetStream, cons jetstream.Consumer,
 	}
 	return &Consumer{js: js, nc: nc, cons: cons, proc: proc, probe: probe, opts: opts, log: log,
 		results: NewPublisher(js, log)}
+}
+
+// beat records that the consumer loop is making progress.
+func (c *Consumer) beat() { c.lastBeat.Store(time.Now().UnixNano()) }
+
+// Alive says whether the consumer loop has made progress within limit: a
+// batch's ChatHub work ends before its leases do, so a loop silent for
+// longer than that is stuck.
+func (c *Consumer) Alive(limit time.Duration) error {
+	last := c.lastBeat.Load()
+	if last == 0 {
+		return nil // not started yet
+	}
+	if since := time.Since(time.Unix(0, last)); since > limit {
+		return fmt.Errorf("the consumer loop has made no progress for %s", since.Round(time.Second))
+	}
+	return nil
 }
 
 // Ready says why the worker cannot take events now, or nil.
@@ -156,6 +177,7 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 	for {
 		// The carried messages lead the next batch.
 		carried := len(carry)
+		c.beat()
 		batch, arrived, err := c.gather(ctx, iter, carry, carryFrom)
 		carry = nil
 		if len(batch) > 0 {
@@ -199,12 +221,19 @@ func (c *Consumer) consume(ctx, work context.Context) error {
 // wait.
 func (c *Consumer) gather(ctx context.Context, iter jetstream.MessagesContext, carry []jetstream.Msg, carryFrom time.Time) ([]jetstream.Msg, time.Time, error) {
 	batch, arrived := carry, carryFrom
-	if len(batch) == 0 {
-		first, err := iter.Next(jetstream.NextContext(ctx))
-		if err != nil {
+	for len(batch) == 0 {
+		// Wait in slices, so that an idle loop still shows it is alive.
+		c.beat()
+		waitCtx, cancel := context.WithTimeout(ctx, idleBeat)
+		first, err := iter.Next(jetstream.NextContext(waitCtx))
+		cancel()
+		switch {
+		case err == nil:
+			batch, arrived = []jetstream.Msg{first}, time.Now()
+		case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		default:
 			return nil, time.Time{}, err
 		}
-		batch, arrived = []jetstream.Msg{first}, time.Now()
 	}
 	deadline := arrived.Add(c.opts.BatchMaxWait)
 	for len(batch) < c.opts.BatchMaxEvents {
@@ -361,6 +390,7 @@ func (c *Consumer) heartbeat(batch []jetstream.Msg, ackWait time.Duration) (stop
 func (c *Consumer) waitForToken(ctx context.Context) {
 	delay := time.Second
 	for {
+		c.beat()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
