@@ -22,10 +22,25 @@ func seedEvents(ctx context.Context, w *world, n int) error {
 	return w.publishAll(ctx, events, ids, nil)
 }
 
-func benchConsumer(ctx context.Context, w *world) (jetstream.Consumer, error) {
-	return w.js.CreateConsumer(ctx, "HR_EVENTS", jetstream.ConsumerConfig{
+// seededWorld is a world whose HR_EVENTS holds n hires, with a consumer
+// on them.
+func seededWorld(ctx context.Context, n int) (*world, jetstream.Consumer, error) {
+	w, err := newWorld(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := seedEvents(ctx, w, n); err != nil {
+		w.close()
+		return nil, nil, err
+	}
+	cons, err := w.js.CreateConsumer(ctx, "HR_EVENTS", jetstream.ConsumerConfig{
 		Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1000, AckWait: time.Minute,
 	})
+	if err != nil {
+		w.close()
+		return nil, nil, err
+	}
+	return w, cons, nil
 }
 
 // waitAcked waits until the consumer has nothing left unacknowledged.
@@ -45,18 +60,11 @@ func waitAcked(ctx context.Context, cons jetstream.Consumer) error {
 // benchAckOnly is the broker's ceiling here: a pull consumer that only
 // acknowledges.
 func benchAckOnly(ctx context.Context, n int) (float64, error) {
-	w, err := newWorld(ctx)
+	w, cons, err := seededWorld(ctx, n)
 	if err != nil {
 		return 0, err
 	}
 	defer w.close()
-	if err := seedEvents(ctx, w, n); err != nil {
-		return 0, err
-	}
-	cons, err := benchConsumer(ctx, w)
-	if err != nil {
-		return 0, err
-	}
 	start := time.Now()
 	for got := 0; got < n; {
 		batch, err := cons.Fetch(400, jetstream.FetchMaxWait(time.Second))
@@ -78,22 +86,15 @@ func benchAckOnly(ctx context.Context, n int) (float64, error) {
 // else: fetch, one KV write, one result publish, one ack, all asynchronous
 // with one wait per fetched batch.
 func benchFloor(ctx context.Context, n int) (float64, error) {
-	w, err := newWorld(ctx)
+	w, cons, err := seededWorld(ctx, n)
 	if err != nil {
 		return 0, err
 	}
 	defer w.close()
-	if err := seedEvents(ctx, w, n); err != nil {
-		return 0, err
-	}
 	if _, err := w.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "floor"}); err != nil {
 		return 0, err
 	}
 	if _, err := w.js.CreateStream(ctx, jetstream.StreamConfig{Name: "HR_RESULTS", Subjects: []string{"hr.results.>"}, Duplicates: 20 * time.Minute}); err != nil {
-		return 0, err
-	}
-	cons, err := benchConsumer(ctx, w)
-	if err != nil {
 		return 0, err
 	}
 	result := []byte(`{"specversion":"1.0","type":"hr.operator.result","data":{"outcome":"applied"}}`)

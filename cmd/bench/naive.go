@@ -17,19 +17,12 @@ import (
 // organization (their advice against duplicates), create one operator,
 // publish the result, ack; one event at a time.
 func benchNaive(ctx context.Context, n int) (float64, error) {
-	w, err := newWorld(ctx)
+	w, cons, err := seededWorld(ctx, n)
 	if err != nil {
 		return 0, err
 	}
 	defer w.close()
-	if err := seedEvents(ctx, w, n); err != nil {
-		return 0, err
-	}
 	if _, err := w.js.CreateStream(ctx, jetstream.StreamConfig{Name: "HR_RESULTS", Subjects: []string{"hr.results.>"}}); err != nil {
-		return 0, err
-	}
-	cons, err := benchConsumer(ctx, w)
-	if err != nil {
 		return 0, err
 	}
 	tr := &http.Transport{}

@@ -77,6 +77,20 @@ func startWorker(w *world, extra ...string) (*child, error) {
 	return &child{cmd: cmd}, nil
 }
 
+// startWithResults starts a worker and follows its results.
+func startWithResults(ctx context.Context, w *world) (*child, *collector, error) {
+	c, err := startWorker(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	col, err := w.collect(ctx)
+	if err != nil {
+		_ = c.stop()
+		return nil, nil, err
+	}
+	return c, col, nil
+}
+
 // peakRSS is the child's high-water resident set, from /proc.
 func (c *child) peakRSS() uint64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
@@ -139,15 +153,11 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 		return f, err
 	}
 	start := time.Now()
-	c, err := startWorker(w)
+	c, col, err := startWithResults(ctx, w)
 	if err != nil {
 		return f, err
 	}
 	defer c.stop()
-	col, err := w.collect(ctx)
-	if err != nil {
-		return f, err
-	}
 	defer col.stop()
 	if err := col.wait(ctx, n, 5*time.Minute); err != nil {
 		return f, err
@@ -259,15 +269,11 @@ func benchMixed(ctx context.Context, n int) (mixedFigures, error) {
 		}
 	}
 	f.events = len(pub)
-	c, err := startWorker(w)
+	c, col, err := startWithResults(ctx, w)
 	if err != nil {
 		return f, err
 	}
 	defer c.stop()
-	col, err := w.collect(ctx)
-	if err != nil {
-		return f, err
-	}
 	defer col.stop()
 	start := time.Now()
 	if err := w.publishAll(ctx, pub, ids, nil); err != nil {
@@ -376,15 +382,11 @@ func benchIdle(ctx context.Context, n int) (idleFigures, error) {
 		return f, err
 	}
 	defer w.close()
-	c, err := startWorker(w)
+	c, col, err := startWithResults(ctx, w)
 	if err != nil {
 		return f, err
 	}
 	defer c.stop()
-	col, err := w.collect(ctx)
-	if err != nil {
-		return f, err
-	}
 	defer col.stop()
 	var sent sync.Map
 	for i := range n {

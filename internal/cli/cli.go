@@ -25,22 +25,27 @@ type Env struct {
 	Terminal bool
 }
 
-// connect opens a NATS connection from NATS_URL and NATS_CREDS.
-func connect(cfg config.Config) (*nats.Conn, jetstream.JetStream, error) {
+// connect reads the configuration and opens a NATS connection from
+// NATS_URL and NATS_CREDS.
+func connect(env Env) (config.Config, *nats.Conn, jetstream.JetStream, error) {
+	cfg, err := config.Parse(env.Environ, config.Needs{NATS: true})
+	if err != nil {
+		return cfg, nil, nil, err
+	}
 	opts := []nats.Option{nats.Name("chathub-operator-worker-cli"), nats.Timeout(10 * time.Second)}
 	if cfg.NATSCreds != "" {
 		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
 	}
 	nc, err := nats.Connect(cfg.NATSURL, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot connect to NATS: %w", err)
+		return cfg, nil, nil, fmt.Errorf("cannot connect to NATS: %w", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return cfg, nil, nil, err
 	}
-	return nc, js, nil
+	return cfg, nc, js, nil
 }
 
 // flags returns a flag set that reports errors instead of exiting.

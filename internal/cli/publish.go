@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
@@ -77,11 +76,7 @@ func Publish(ctx context.Context, args []string, env Env) error {
 	for _, l := range invalid {
 		fmt.Fprintf(env.Stderr, "line %d: invalid: %v\n", l.no, l.err)
 	}
-	cfg, err := config.Parse(env.Environ, config.Needs{NATS: true})
-	if err != nil {
-		return err
-	}
-	nc, js, err := connect(cfg)
+	_, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
@@ -29,16 +28,11 @@ func Replay(ctx context.Context, args []string, env Env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	outcomes, err := parseOutcomes(*outcome)
+	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
 		return err
 	}
-	filter := resultFilter{outcomes: outcomes, employee: *employee}
-	cfg, err := config.Parse(env.Environ, config.Needs{NATS: true})
-	if err != nil {
-		return err
-	}
-	nc, js, err := connect(cfg)
+	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
@@ -25,6 +24,12 @@ type resultFilter struct {
 func (f resultFilter) match(r hrevent.Result) bool {
 	return (len(f.outcomes) == 0 || slices.Contains(f.outcomes, string(r.Outcome))) &&
 		(f.employee == "" || r.EmployeeID == f.employee)
+}
+
+// newFilter builds a filter from the -outcome and -employee flags.
+func newFilter(outcome, employee string) (resultFilter, error) {
+	outcomes, err := parseOutcomes(outcome)
+	return resultFilter{outcomes: outcomes, employee: employee}, err
 }
 
 func parseOutcomes(s string) ([]string, error) {
@@ -56,16 +61,11 @@ func Results(ctx context.Context, args []string, env Env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	outcomes, err := parseOutcomes(*outcome)
+	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
 		return err
 	}
-	filter := resultFilter{outcomes: outcomes, employee: *employee}
-	cfg, err := config.Parse(env.Environ, config.Needs{NATS: true})
-	if err != nil {
-		return err
-	}
-	nc, js, err := connect(cfg)
+	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,27 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// replica connects to the server as one more replica and returns its
+// shared limiter at rps.
+func replica(t *testing.T, url string, rps float64) *ratelimit.Shared {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	kv, err := js.CreateOrUpdateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := ratelimit.NewShared(kv, rps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lim
+}
+
 // TestReplicasShareTheBudget: three replicas, each with its own client and
 // ten callers, together stay within 10 calls a second at ChatHub.
 func TestReplicasShareTheBudget(t *testing.T) {
@@ -37,20 +58,7 @@ func TestReplicasShareTheBudget(t *testing.T) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range 3 {
-		nc, err := nats.Connect(ns.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		kv, err := js.CreateOrUpdateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "b"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lim, err := ratelimit.NewShared(kv, rate)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lim := replica(t, ns.ClientURL(), rate)
 		tr := &http.Transport{}
 		defer tr.CloseIdleConnections()
 		c, err := chathub.NewClient(srv.URL, "tok", chathub.WithLimiter(lim), chathub.WithCacheTTL(0),
@@ -97,24 +105,7 @@ func TestHoldReachesOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	var lims []*ratelimit.Shared
-	for range 2 {
-		nc, err := nats.Connect(ns.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		kv, err := js.CreateOrUpdateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "b"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lim, err := ratelimit.NewShared(kv, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lims = append(lims, lim)
-	}
+	lims := []*ratelimit.Shared{replica(t, ns.ClientURL(), 1000), replica(t, ns.ClientURL(), 1000)}
 	until := time.Now().Add(500 * time.Millisecond)
 	lims[0].HoldUntil(until)
 	if err := lims[1].Wait(t.Context()); err != nil {
