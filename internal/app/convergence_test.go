@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"github.com/chathub-operator-worker/worker/internal/testenv"
-
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,6 +11,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/chathubsim"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
 // story is one employee's life: their events in time order.

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"github.com/chathub-operator-worker/worker/internal/testenv"
-
 	"bytes"
 	"encoding/base64"
 	"strings"
@@ -10,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
 // TestBadInput: every malformed message gets exactly one rejected result

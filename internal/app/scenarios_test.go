@@ -1,21 +1,24 @@
 package app_test
 
 import (
-	"github.com/chathub-operator-worker/worker/internal/testenv"
-	"os"
-	"path/filepath"
-
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/chathubsim"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -385,4 +388,43 @@ func TestChatHubOutage(t *testing.T) {
 	if n := len(h.Sim.Operators(24)) + len(h.Sim.Operators(25)); n != 20 {
 		t.Errorf("%d operators, want 20", n)
 	}
+}
+
+// TestTokenNeverLogged: at the most verbose level, through a 401 window,
+// failures and retries, no log line carries the token.
+func TestTokenNeverLogged(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	var logs syncBuffer
+	h.Sim.SetFaults(chathubsim.Faults{Unauthorized: true})
+	h.StartWithLog(h.Config(), zerolog.New(&logs).Level(zerolog.TraceLevel))
+	h.PublishEvent(hire(1, 24))
+	h.PublishEvent(testenv.Event{ID: "bad-org", Kind: "hired", Employee: "E-x", Name: "Nowhere", Org: 999, At: t0})
+	await.True(t, 30*time.Second, func() bool { return strings.Contains(logs.String(), "refuses the company token") }, "the 401 to be logged")
+	h.Sim.SetFaults(chathubsim.Faults{ErrorRate: 0.5})
+	h.WaitResults(2, time.Minute)
+	if strings.Contains(logs.String(), testenv.Token) {
+		t.Error("a log line carries the token")
+	}
+	if !strings.Contains(logs.String(), `"event_id":"bad-org"`) {
+		t.Errorf("the failure was not logged with its event id:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

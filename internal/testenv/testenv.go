@@ -205,6 +205,12 @@ func (h *Harness) Start(cfg config.Config) *Worker {
 		// TEST_LOG=1 shows the workers' logs, for debugging a test.
 		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.InfoLevel).With().Timestamp().Logger()
 	}
+	return h.StartWithLog(cfg, log)
+}
+
+// StartWithLog runs a worker that logs to log.
+func (h *Harness) StartWithLog(cfg config.Config, log zerolog.Logger) *Worker {
+	h.t.Helper()
 	w, err := app.New(h.t.Context(), cfg, log)
 	if err != nil {
 		h.t.Fatalf("app.New: %v", err)
