@@ -76,7 +76,7 @@ func TestCrashMidBatch(t *testing.T) {
 func TestNATSRestart(t *testing.T) {
 	t.Parallel()
 	h := testenv.New(t)
-	h.Start(h.Config())
+	w := h.Start(h.Config())
 	for i := range 20 {
 		h.PublishEvent(hire(i, 24))
 	}
@@ -84,6 +84,8 @@ func TestNATSRestart(t *testing.T) {
 
 	h.NS.Shutdown()
 	h.NS.WaitForShutdown()
+	readyz := "http://" + w.W.Addr() + "/readyz"
+	await.True(t, 20*time.Second, func() bool { return status(t, readyz) == http.StatusServiceUnavailable }, "/readyz to turn unready without NATS")
 	h.StartNATS()
 	await.True(t, 20*time.Second, h.NC.IsConnected, "the test's connection to come back")
 	for i := 20; i < 40; i++ {
@@ -91,6 +93,7 @@ func TestNATSRestart(t *testing.T) {
 	}
 	results := h.WaitResults(40, time.Minute)
 	assertNoneFailed(t, results)
+	await.True(t, 20*time.Second, func() bool { return status(t, readyz) == http.StatusOK }, "/readyz to turn ready again")
 	if ops := h.Sim.Operators(24); len(ops) != 40 {
 		t.Errorf("%d operators, want 40", len(ops))
 	}
@@ -427,4 +430,33 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestSynchronizeAnswerOutOfOrder: ChatHub answers synchronize in another
+// order than asked. The worker does not trust the positions: what does not
+// match by name is adopted from a fresh list, and nobody gets someone
+// else's operator or a second one.
+func TestSynchronizeAnswerOutOfOrder(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{ReverseSyncAnswer: true})
+	for i := range 9 {
+		h.PublishEvent(hire(i, 24))
+	}
+	h.Start(h.Config())
+	results := testenv.ByEventID(t, h.WaitResults(9, 30*time.Second))
+	ops := h.Sim.Operators(24)
+	if len(ops) != 9 {
+		t.Fatalf("%d operators, want 9", len(ops))
+	}
+	byID := map[int64]string{}
+	for _, op := range ops {
+		byID[op.ID] = op.Name
+	}
+	for i := range 9 {
+		r := results[fmt.Sprint("hire-", i)]
+		if want := fmt.Sprintf("Person %04d", i); r.Outcome != hrevent.Applied || byID[r.OperatorID] != want {
+			t.Errorf("hire %d: %s, operator %d named %q, want %q", i, r.Outcome, r.OperatorID, byID[r.OperatorID], want)
+		}
+	}
 }

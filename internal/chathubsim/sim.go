@@ -58,6 +58,9 @@ type Faults struct {
 	// second, to absorb the network's jitter between client and server.
 	RateLimit      int
 	RateLimitSlack time.Duration
+	// ReverseSyncAnswer answers synchronize with the created operators in
+	// reverse order, as an API that does not keep request order might.
+	ReverseSyncAnswer bool
 	// RejectNames are names ChatHub refuses for reasons of its own: a
 	// synchronize call holding one gets a 400 for the whole batch.
 	RejectNames []string
@@ -336,6 +339,9 @@ func (s *Server) synchronize(w http.ResponseWriter, body []byte, f Faults) {
 	if drop {
 		s.drop(w)
 		return
+	}
+	if f.ReverseSyncAnswer {
+		slices.Reverse(created)
 	}
 	writeJSON(w, created)
 }
