@@ -1,14 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -398,7 +396,7 @@ func TestChatHubOutage(t *testing.T) {
 func TestTokenNeverLogged(t *testing.T) {
 	t.Parallel()
 	h := testenv.New(t)
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	h.Sim.SetFaults(chathubsim.Faults{Unauthorized: true})
 	h.StartWithLog(h.Config(), zerolog.New(&logs).Level(zerolog.TraceLevel))
 	h.PublishEvent(hire(1, 24))
@@ -411,52 +409,5 @@ func TestTokenNeverLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"event_id":"bad-org"`) {
 		t.Errorf("the failure was not logged with its event id:\n%s", logs.String())
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// TestSynchronizeAnswerOutOfOrder: ChatHub answers synchronize in another
-// order than asked. The worker does not trust the positions: what does not
-// match by name is adopted from a fresh list, and nobody gets someone
-// else's operator or a second one.
-func TestSynchronizeAnswerOutOfOrder(t *testing.T) {
-	t.Parallel()
-	h := testenv.New(t)
-	h.Sim.SetFaults(chathubsim.Faults{ReverseSyncAnswer: true})
-	for i := range 9 {
-		h.PublishEvent(hire(i, 24))
-	}
-	h.Start(h.Config())
-	results := testenv.ByEventID(t, h.WaitResults(9, 30*time.Second))
-	ops := h.Sim.Operators(24)
-	if len(ops) != 9 {
-		t.Fatalf("%d operators, want 9", len(ops))
-	}
-	byID := map[int64]string{}
-	for _, op := range ops {
-		byID[op.ID] = op.Name
-	}
-	for i := range 9 {
-		r := results[fmt.Sprint("hire-", i)]
-		if want := fmt.Sprintf("Person %04d", i); r.Outcome != hrevent.Applied || byID[r.OperatorID] != want {
-			t.Errorf("hire %d: %s, operator %d named %q, want %q", i, r.Outcome, r.OperatorID, byID[r.OperatorID], want)
-		}
 	}
 }

@@ -119,7 +119,7 @@ func TestResultsFollows(t *testing.T) {
 	h := testenv.New(t)
 	h.Start(h.Config())
 	ctx, cancel := context.WithCancel(t.Context())
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- cli.Results(ctx, nil, cli.Env{Stdout: &out, Stderr: &out, Environ: map[string]string{"NATS_URL": h.NS.ClientURL()}})

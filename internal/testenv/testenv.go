@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -367,3 +368,22 @@ func NoToken(t *testing.T, results []Result) {
 }
 
 var ValidatorOnce = sync.OnceValues(hrevent.NewValidator)
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers and readers,
+// for capturing a worker's logs or a command's output.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
