@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,14 +31,15 @@ import (
 // Version is set at build time.
 var Version = "dev"
 
-// Worker is a running worker.
+// Worker is a running worker: the intake loop and the reconcile queue.
 type Worker struct {
-	cfg  config.Config
-	log  zerolog.Logger
-	nc   *nats.Conn
-	cons *broker.Consumer
-	http *http.Server
-	ln   net.Listener
+	cfg    config.Config
+	log    zerolog.Logger
+	nc     *nats.Conn
+	intake *broker.Intake
+	queue  *broker.Queue
+	http   *http.Server
+	ln     net.Listener
 	// closed is closed once the NATS connection is.
 	closed  chan struct{}
 	metrics *metrics.Metrics
@@ -67,34 +69,26 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURL(cfg.NATSURL), err)
 	}
 	w.nc = nc
+	if err := broker.CheckServer(nc.ConnectedServerVersion()); err != nil {
+		w.Close()
+		return nil, err
+	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)
 	}
-	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
+	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, SchedulesStream: cfg.SchedulesStream,
+		Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cons, kv, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait, log)
+	objs, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait, log)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	w.metrics = metrics.New()
-	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit))
-	if cfg.ChatHubRateLimit > 0 && cfg.ChatHubRateScope == "deployment" {
-		// Every replica reserves its calls in the shared bucket.
-		if limiter, err = ratelimit.NewShared(kv, cfg.ChatHubRateLimit); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("CHATHUB_RATE_LIMIT: %w", err)
-		}
-	}
-	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
-		chathub.WithLimiter(limiter),
-		chathub.WithCallObserver(w.metrics.Call),
-		chathub.WithWaitObserver(w.metrics.LimiterWait),
-		chathub.WithTimeout(cfg.ChatHubTimeout),
-		chathub.WithUserAgent("chathub-operator-worker/"+Version))
+	hub, err := w.chatHub(objs.KV)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -105,15 +99,20 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	proc := handlers.New(handlers.Config{
+	hcfg := handlers.Config{
 		Owner:        fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()),
 		BatchMaxSize: cfg.BatchMaxSize,
+		BatchMaxWait: cfg.BatchMaxWait,
 		LeaseTTL:     cfg.LeaseTTL,
 		MaxAttempts:  cfg.RetryMaxAttempts,
 		RetryBase:    cfg.RetryBaseDelay,
 		RetryMax:     cfg.RetryMaxDelay,
+		RateLimit:    cfg.ChatHubRateLimit,
 		Metrics:      w.metrics,
-	}, kvstore.New(js, kv), hub, validator, log)
+	}
+	store, results := kvstore.New(js, objs.KV), broker.NewResults(js, w.metrics)
+	intake, reconciler := handlers.New(hcfg, store, hub, results, broker.NewSchedules(js, cfg.SchedulesStream),
+		broker.NewEvents(js, cfg.EventsStream), validator, log)
 	// While ChatHub refuses the token, a renewed token file (a Secret
 	// updated in place) is picked up without a restart.
 	probe := func(ctx context.Context, org int) error {
@@ -126,11 +125,16 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		}
 		return hub.CheckToken(ctx, org)
 	}
-	w.cons = broker.NewConsumer(nc, js, cons, proc, probe, broker.Options{
+	w.intake = broker.NewIntake(objs.Intake, intake, broker.IntakeOptions{
 		BatchMaxEvents: min(10*cfg.BatchMaxSize, 1000),
 		BatchMaxWait:   cfg.BatchMaxWait,
-		ShutdownGrace:  cfg.ShutdownGrace,
 		Metrics:        w.metrics,
+	}, log)
+	w.queue = broker.NewQueue(objs.Changes, objs.Wakes, objs.Intake, reconciler, probe, broker.QueueOptions{
+		RoundMax:      min(10*cfg.BatchMaxSize, 1000),
+		Settle:        cfg.BatchMaxWait,
+		ShutdownGrace: cfg.ShutdownGrace,
+		Metrics:       w.metrics,
 	}, log)
 
 	w.ln, err = net.Listen("tcp", cfg.HTTPAddr)
@@ -155,10 +159,35 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 	w.log.Info().Str("version", Version).Str("http", w.Addr()).Str("nats", w.nc.ConnectedUrlRedacted()).
 		Float64("chathub_rate_limit", w.cfg.ChatHubRateLimit).Int("batch_max_size", w.cfg.BatchMaxSize).Msg("worker started")
-	err := w.cons.Run(ctx)
+	var wg sync.WaitGroup
+	var intakeErr error
+	wg.Go(func() { intakeErr = w.intake.Run(ctx) })
+	wg.Go(func() { w.intake.WatchBacklog(ctx) })
+	err := w.queue.Run(ctx)
+	wg.Wait()
 	w.Close()
 	w.log.Info().Msg("worker stopped")
-	return err
+	return errors.Join(err, intakeErr)
+}
+
+// chatHub builds the ChatHub client with the deployment-wide rate limit,
+// kept in the bucket every replica shares.
+func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
+	cfg := w.cfg
+	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit))
+	if cfg.ChatHubRateLimit > 0 && cfg.ChatHubRateScope == "deployment" {
+		shared, err := ratelimit.NewShared(kv, cfg.ChatHubRateLimit)
+		if err != nil {
+			return nil, fmt.Errorf("CHATHUB_RATE_LIMIT: %w", err)
+		}
+		limiter = shared
+	}
+	return chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
+		chathub.WithLimiter(limiter),
+		chathub.WithCallObserver(w.metrics.Call),
+		chathub.WithWaitObserver(w.metrics.LimiterWait),
+		chathub.WithTimeout(cfg.ChatHubTimeout),
+		chathub.WithUserAgent("chathub-operator-worker/"+Version))
 }
 
 // Close releases the connection and the HTTP server.
@@ -189,14 +218,14 @@ func (w *Worker) routes() http.Handler {
 	// results soon after; a loop silent for longer than the lease is stuck.
 	stuckAfter := w.cfg.LeaseTTL + time.Minute
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
-		if err := w.cons.Alive(stuckAfter); err != nil {
+		if err := errors.Join(w.intake.Alive(stuckAfter), w.queue.Alive(stuckAfter)); err != nil {
 			http.Error(rw, "stuck: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(rw, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
-		if err := w.cons.Ready(); err != nil {
+		if err := w.ready(); err != nil {
 			http.Error(rw, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -204,6 +233,17 @@ func (w *Worker) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", w.metrics.Handler())
 	return mux
+}
+
+// ready says why the worker cannot do its work now, or nil.
+func (w *Worker) ready() error {
+	switch {
+	case !w.nc.IsConnected():
+		return errors.New("not connected to NATS")
+	case !w.intake.Bound():
+		return errors.New("not bound to the consumer")
+	}
+	return w.queue.Ready()
 }
 
 // redactURL hides credentials in a NATS URL list.

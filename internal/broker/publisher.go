@@ -2,49 +2,71 @@ package broker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
-	"github.com/chathub-operator-worker/worker/internal/handlers"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
 
-// publishTimeout bounds the wait for one batch's publish acks.
+// publishTimeout bounds the wait for one round's publish acks.
 const publishTimeout = 10 * time.Second
 
-// Publisher publishes results to HR_RESULTS.
-type Publisher struct {
-	js  jetstream.JetStream
-	log zerolog.Logger
-	now func() time.Time
+// errNotStored is a publish the stream did not acknowledge in time.
+var errNotStored = errors.New("the stream did not acknowledge the publish in time")
+
+// Results publishes result events to HR_RESULTS and counts them.
+type Results struct {
+	js      jetstream.JetStream
+	metrics *metrics.Metrics
+	now     func() time.Time
 }
 
-// NewPublisher returns a Publisher.
-func NewPublisher(js jetstream.JetStream, log zerolog.Logger) *Publisher {
-	return &Publisher{js: js, log: log, now: time.Now}
+// NewResults returns a Results publisher.
+func NewResults(js jetstream.JetStream, m *metrics.Metrics) *Results {
+	return &Results{js: js, metrics: m, now: time.Now}
 }
 
-// PublishAll publishes the result of every decision that has one, all at
-// once, and waits for the stream's acks. It reports, per decision, whether
-// its result is stored.
-func (p *Publisher) PublishAll(ctx context.Context, decisions []handlers.Decision) []bool {
-	ok := make([]bool, len(decisions))
-	futures := make([]jetstream.PubAckFuture, len(decisions))
-	for i, d := range decisions {
-		if d.Result == nil {
-			continue
-		}
-		body, err := d.Result.Marshal(p.now())
+// Publish publishes the results all at once, with Nats-Msg-Id
+// result:<event id> so that HR_RESULTS keeps one per event, and waits for
+// the stream's acks. It returns, per result, nil once it is stored.
+func (p *Results) Publish(ctx context.Context, results []hrevent.Result) []error {
+	msgs := make([]*nats.Msg, len(results))
+	errs := make([]error, len(results))
+	for i := range results {
+		r := &results[i]
+		body, err := r.Marshal(p.now())
 		if err != nil {
-			p.log.Error().Err(err).Msg("cannot encode result")
+			errs[i] = fmt.Errorf("cannot encode result: %w", err)
 			continue
 		}
-		msg := &nats.Msg{Subject: d.Result.Subject(ResultsPrefix), Data: body, Header: nats.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, d.Result.MsgID())
-		if futures[i], err = p.js.PublishMsgAsync(msg); err != nil {
-			p.log.Warn().Err(err).Str("event_id", d.Result.EventID).Msg("cannot publish result")
+		msgs[i] = &nats.Msg{Subject: r.Subject(ResultsPrefix), Data: body, Header: nats.Header{}}
+		msgs[i].Header.Set(jetstream.MsgIDHeader, r.MsgID())
+	}
+	publishAll(ctx, p.js, msgs, errs)
+	for i, r := range results {
+		if errs[i] == nil {
+			p.metrics.Event(kindLabel(&r), string(r.Outcome))
+		}
+	}
+	return errs
+}
+
+// publishAll publishes the messages that are not nil asynchronously and
+// waits for every ack; errs gets each one's error.
+func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, errs []error) {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		if m == nil {
+			continue
+		}
+		var err error
+		if futures[i], err = js.PublishMsgAsync(m); err != nil {
+			errs[i] = fmt.Errorf("cannot publish: %w", err)
 		}
 	}
 	timeout := time.NewTimer(publishTimeout)
@@ -55,15 +77,30 @@ func (p *Publisher) PublishAll(ctx context.Context, decisions []handlers.Decisio
 		}
 		select {
 		case <-f.Ok():
-			ok[i] = true
 		case err := <-f.Err():
-			p.log.Warn().Err(err).Str("event_id", decisions[i].Result.EventID).Msg("result not stored")
+			errs[i] = err
 		case <-timeout.C:
-			p.log.Warn().Msg("timed out waiting for result acks")
-			return ok
+			for k := i; k < len(futures); k++ {
+				if futures[k] != nil {
+					errs[k] = errNotStored
+				}
+			}
+			return
 		case <-ctx.Done():
-			return ok
+			for k := i; k < len(futures); k++ {
+				if futures[k] != nil {
+					errs[k] = ctx.Err()
+				}
+			}
+			return
 		}
 	}
-	return ok
+}
+
+// kindLabel is the event kind for metrics: one of the four, or unknown.
+func kindLabel(r *hrevent.Result) string {
+	if k := hrevent.KindOfType(r.EventType); k != "" {
+		return string(k)
+	}
+	return "unknown"
 }

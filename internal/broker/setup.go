@@ -1,25 +1,31 @@
 // Package broker is the JetStream plumbing of the worker: it creates what
-// is missing (streams, the durable consumer, the KV bucket), takes events
-// off HR_EVENTS in batches, publishes results to HR_RESULTS and maps each
-// decision to one acknowledgement. It knows nothing of ChatHub.
+// is missing (streams, consumers, the KV bucket), runs the intake loop on
+// HR_EVENTS and the reconcile queue on record changes and wake-ups,
+// publishes results and schedules, and maps each handler outcome to one
+// acknowledgement. It knows nothing of ChatHub.
 package broker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // Names are the JetStream objects the worker uses.
 type Names struct {
-	EventsStream  string // HR_EVENTS
-	ResultsStream string // HR_RESULTS
-	Consumer      string // chathub-operator-worker
-	Bucket        string // chathub-operator-worker
+	EventsStream    string // HR_EVENTS
+	ResultsStream   string // HR_RESULTS
+	SchedulesStream string // CHATHUB_SCHEDULES
+	Consumer        string // chathub-operator-worker, on each stream it reads
+	Bucket          string // chathub-operator-worker
 }
 
 // Subjects of the contract.
@@ -30,72 +36,110 @@ const (
 )
 
 // Consumer settings, chosen for a ChatHub that may be slow or away for an
-// hour. InProgress extends AckWait while a batch runs. MaxDeliver is
-// unlimited: the worker itself turns a spent retry policy into a failed
-// result, so no event ever vanishes without one.
+// hour. MaxDeliver is unlimited: the worker itself turns a spent retry
+// policy into a failed result, so no event ever vanishes without one.
 const (
-	MaxAckPending = 4096
+	MaxAckPending = 8192
 	// ResultsDuplicates is the dedup window of HR_RESULTS, at least the
 	// contract's 10 minutes.
 	ResultsDuplicates = 20 * time.Minute
 )
 
-// Setup creates the streams, consumer and bucket that are missing, with
+// MinServer is the oldest NATS server with what the worker needs: message
+// schedules (2.12) with sub-second @at times and per-subject rollup of
+// what they fire (2.14).
+const MinServer = "2.14.0"
+
+// Objects are what Setup binds to.
+type Objects struct {
+	// Intake is the durable consumer of HR_EVENTS.
+	Intake jetstream.Consumer
+	// Changes is the consumer of the bucket's employee records: every
+	// record written is a message to reconcile.
+	Changes jetstream.Consumer
+	// Wakes is the consumer of the wake-ups the schedules fire.
+	Wakes jetstream.Consumer
+	KV    jetstream.KeyValue
+}
+
+// CheckServer refuses a NATS server older than MinServer.
+func CheckServer(version string) error {
+	if !atLeast(version, MinServer) {
+		return fmt.Errorf("NATS server %s is too old: the worker needs %s or newer (JetStream message schedules)", version, MinServer)
+	}
+	return nil
+}
+
+// atLeast compares dotted versions numerically.
+func atLeast(version, min string) bool {
+	v, m := strings.Split(strings.TrimPrefix(version, "v"), "."), strings.Split(min, ".")
+	for i := range m {
+		want, _ := strconv.Atoi(m[i])
+		got := 0
+		if i < len(v) {
+			got, _ = strconv.Atoi(strings.SplitN(v[i], "-", 2)[0])
+		}
+		if got != want {
+			return got > want
+		}
+	}
+	return true
+}
+
+// Setup creates the streams, consumers and bucket that are missing, with
 // replicas copies each, and binds to those that exist without changing
 // them.
-func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, ackWait time.Duration, log zerolog.Logger) (jetstream.Consumer, jetstream.KeyValue, error) {
+func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, ackWait time.Duration, log zerolog.Logger) (Objects, error) {
+	var o Objects
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.EventsStream, Subjects: []string{EventsSubjects}, Storage: jetstream.FileStorage,
 		Replicas: replicas, Duplicates: 2 * time.Minute,
 	}, log); err != nil {
-		return nil, nil, err
+		return o, err
 	}
 	results, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.ResultsStream, Subjects: []string{ResultsSubjects}, Storage: jetstream.FileStorage,
 		Replicas: replicas, Duplicates: ResultsDuplicates,
 	}, log)
 	if err != nil {
-		return nil, nil, err
+		return o, err
 	}
 	if d := results.CachedInfo().Config.Duplicates; d < 10*time.Minute {
 		log.Warn().Str("stream", n.ResultsStream).Dur("duplicates", d).
 			Msg("the results stream keeps duplicates for less than 10 minutes; a redelivered event may get two results")
 	}
-	cons, err := js.Consumer(ctx, n.EventsStream, n.Consumer)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		cons, err = js.CreateConsumer(ctx, n.EventsStream, jetstream.ConsumerConfig{
-			Durable: n.Consumer, Description: "chathub-operator-worker: HR events to ChatHub operators",
-			FilterSubject: EventsSubjects, DeliverPolicy: jetstream.DeliverAllPolicy,
+	schedules, err := ensureStream(ctx, js, jetstream.StreamConfig{
+		Name: n.SchedulesStream, Description: "chathub-operator-worker: wake-ups for scheduled changes and retries",
+		Subjects: []string{n.SchedulesStream + ".at.>", n.SchedulesStream + ".wake.>"}, Storage: jetstream.FileStorage,
+		Retention: jetstream.WorkQueuePolicy, AllowMsgSchedules: true, AllowRollup: true, Replicas: replicas,
+	}, log)
+	if err != nil {
+		return o, err
+	}
+	if !schedules.CachedInfo().Config.AllowMsgSchedules {
+		return o, fmt.Errorf("stream %s does not allow message schedules; the worker keeps its wake-ups there", n.SchedulesStream)
+	}
+	consumer := func(stream, filter, what string) (jetstream.Consumer, error) {
+		return ensureConsumer(ctx, js, stream, jetstream.ConsumerConfig{
+			Durable: n.Consumer, Description: "chathub-operator-worker: " + what,
+			FilterSubject: filter, DeliverPolicy: jetstream.DeliverAllPolicy,
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1,
 			MaxAckPending: MaxAckPending, Replicas: replicas,
-		})
-		if err == nil {
-			log.Info().Str("consumer", n.Consumer).Msg("created consumer")
-		}
+		}, log)
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot bind consumer %s on %s: %w", n.Consumer, n.EventsStream, err)
+	if o.Intake, err = consumer(n.EventsStream, EventsSubjects, "HR events to employee records"); err != nil {
+		return o, err
 	}
-	if p := cons.CachedInfo().Config.AckPolicy; p != jetstream.AckExplicitPolicy {
-		return nil, nil, fmt.Errorf("consumer %s has ack policy %s; the worker needs explicit acks", n.Consumer, p)
+	if o.KV, err = ensureBucket(ctx, js, n.Bucket, replicas, log); err != nil {
+		return o, err
 	}
-	kv, err := js.KeyValue(ctx, n.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: n.Bucket, Description: "chathub-operator-worker: employee records and operator claims",
-			History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
-		})
-		if err == nil {
-			log.Info().Str("bucket", n.Bucket).Msg("created KV bucket")
-		} else {
-			// Another worker may have created it at the same moment.
-			kv, err = js.KeyValue(ctx, n.Bucket)
-		}
+	if o.Changes, err = consumer("KV_"+n.Bucket, kvstore.ChangesSubject(n.Bucket), "employee records to reconcile"); err != nil {
+		return o, err
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot bind KV bucket %s: %w", n.Bucket, err)
+	if o.Wakes, err = consumer(n.SchedulesStream, n.SchedulesStream+".wake.>", "wake-ups to reconcile"); err != nil {
+		return o, err
 	}
-	return cons, kv, nil
+	return o, nil
 }
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, log zerolog.Logger) (jetstream.Stream, error) {
@@ -104,13 +148,50 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		s, err = js.CreateStream(ctx, cfg)
 		if err == nil {
 			log.Info().Str("stream", cfg.Name).Int("replicas", cfg.Replicas).Msg("created stream")
-		} else {
-			// Another worker may have created it at the same moment.
-			s, err = js.Stream(ctx, cfg.Name)
+		} else if s2, err2 := js.Stream(ctx, cfg.Name); err2 == nil {
+			// Another worker created it at the same moment.
+			s, err = s2, nil
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot bind stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
+}
+
+func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig, log zerolog.Logger) (jetstream.Consumer, error) {
+	cons, err := js.Consumer(ctx, stream, cfg.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cons, err = js.CreateConsumer(ctx, stream, cfg)
+		if err == nil {
+			log.Info().Str("stream", stream).Str("consumer", cfg.Durable).Msg("created consumer")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot bind consumer %s on %s: %w", cfg.Durable, stream, err)
+	}
+	if p := cons.CachedInfo().Config.AckPolicy; p != jetstream.AckExplicitPolicy {
+		return nil, fmt.Errorf("consumer %s on %s has ack policy %s; the worker needs explicit acks", cfg.Durable, stream, p)
+	}
+	return cons, nil
+}
+
+func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, log zerolog.Logger) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: bucket, Description: "chathub-operator-worker: employee records and operator claims",
+			History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+		})
+		if err == nil {
+			log.Info().Str("bucket", bucket).Msg("created KV bucket")
+		} else {
+			// Another worker may have created it at the same moment.
+			kv, err = js.KeyValue(ctx, bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot bind KV bucket %s: %w", bucket, err)
+	}
+	return kv, nil
 }

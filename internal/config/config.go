@@ -49,8 +49,10 @@ type Config struct {
 
 	EventsStream  string `env:"EVENTS_STREAM" envDefault:"HR_EVENTS"`
 	ResultsStream string `env:"RESULTS_STREAM" envDefault:"HR_RESULTS"`
-	ConsumerName  string `env:"CONSUMER_NAME" envDefault:"chathub-operator-worker"`
-	KVBucket      string `env:"KV_BUCKET" envDefault:"chathub-operator-worker"`
+	// SchedulesStream keeps the wake-ups of scheduled changes and retries.
+	SchedulesStream string `env:"SCHEDULES_STREAM" envDefault:"CHATHUB_SCHEDULES"`
+	ConsumerName    string `env:"CONSUMER_NAME" envDefault:"chathub-operator-worker"`
+	KVBucket        string `env:"KV_BUCKET" envDefault:"chathub-operator-worker"`
 
 	RetryMaxAttempts int           `env:"RETRY_MAX_ATTEMPTS" envDefault:"40"`
 	RetryBaseDelay   time.Duration `env:"RETRY_BASE_DELAY" envDefault:"1s"`
@@ -152,7 +154,8 @@ func (c *Config) validate(needs Needs) error {
 	if c.JSReplicas < 1 || c.JSReplicas > 5 {
 		bad("JS_REPLICAS must be between 1 and 5")
 	}
-	for name, v := range map[string]string{"EVENTS_STREAM": c.EventsStream, "RESULTS_STREAM": c.ResultsStream, "CONSUMER_NAME": c.ConsumerName, "KV_BUCKET": c.KVBucket} {
+	for name, v := range map[string]string{"EVENTS_STREAM": c.EventsStream, "RESULTS_STREAM": c.ResultsStream,
+		"SCHEDULES_STREAM": c.SchedulesStream, "CONSUMER_NAME": c.ConsumerName, "KV_BUCKET": c.KVBucket} {
 		if v == "" || strings.ContainsAny(v, " .*>\t/\\") {
 			bad("%s must be a name without spaces, dots, '*', '>' or slashes", name)
 		}

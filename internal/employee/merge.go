@@ -41,12 +41,18 @@ func (r *Record) Merge(e hrevent.Event, seq uint64, delivered int, trace string,
 			e.OrganizationID, r.OrganizationID), false
 	}
 	changed := r.Fold(now)
+	owe := Owed{ID: e.ID, Kind: e.Kind, Time: e.Time, Seq: seq, Attempts: max(delivered, 1), Trace: trace}
 	if known, dupOf := r.seen(e.ID, seq); known {
 		return Known, "", changed
+	} else if dupOf != 0 && r.Failure != "" && !slices.ContainsFunc(r.Owed, func(o Owed) bool { return o.ID == e.ID }) {
+		// Published again after its employee's changes failed: a replay,
+		// once the cause is fixed. Try again.
+		r.Failure = ""
+		r.Owed = append(r.Owed, owe)
+		return Owe, "", true
 	} else if dupOf != 0 {
 		return Skip, fmt.Sprintf("duplicate: event %s was already taken from the stream at sequence %d", quote(e.ID), dupOf), changed
 	}
-	owe := Owed{ID: e.ID, Kind: e.Kind, Time: e.Time, Seq: seq, Attempts: max(delivered, 1), Trace: trace}
 	if e.Time.After(now.Add(ScheduleAhead)) {
 		// The change waits for its time even when it changes nothing: an
 		// earlier hire that arrives later must find it in the history.
@@ -76,34 +82,26 @@ func (r *Record) Merge(e hrevent.Event, seq uint64, delivered int, trace string,
 // seen reports whether this message was taken before (known), or else the
 // stream sequence of another message with the same event id (a duplicate).
 func (r *Record) seen(id string, seq uint64) (known bool, dupOf uint64) {
-	check := func(otherID string, otherSeq uint64) bool {
-		if otherID != id {
-			return false
+	check := func(otherID string, otherSeq uint64) {
+		if otherID == id {
+			known, dupOf = known || otherSeq == seq, otherSeq
 		}
-		known, dupOf = otherSeq == seq, otherSeq
-		return true
 	}
 	for _, m := range []*Mark{r.Hire, r.Leave, r.Term} {
-		if m != nil && check(m.ID, m.Seq) {
-			return
+		if m != nil {
+			check(m.ID, m.Seq)
 		}
 	}
 	for _, c := range r.Scheduled {
-		if check(c.ID, c.Seq) {
-			return
-		}
+		check(c.ID, c.Seq)
 	}
 	for _, o := range r.Owed {
-		if check(o.ID, o.Seq) {
-			return
-		}
+		check(o.ID, o.Seq)
 	}
 	for _, o := range r.Recent {
-		if check(o.ID, o.Seq) {
-			return
-		}
+		check(o.ID, o.Seq)
 	}
-	return false, 0
+	return known, dupOf
 }
 
 // hiredBefore reports whether a hire, taken effect or scheduled, comes

@@ -87,3 +87,27 @@ func TestScheduledChangeWaitsForItsTime(t *testing.T) {
 		t.Error("a leave 0.9 s ahead did not take effect at once")
 	}
 }
+
+// TestReplayAfterFailure: an event published again after it failed is
+// tried again; published again after it was applied, it is a duplicate.
+func TestReplayAfterFailure(t *testing.T) {
+	t.Parallel()
+	var r employee.Record
+	hire := ev("h1", hrevent.Hired, now.Add(-time.Hour))
+	r.Merge(hire, 1, 1, "", now)
+	r.Fail("ChatHub refused to list the organization's operators", now)
+	r.Failure = "ChatHub refused"
+	if v, _, changed := r.Merge(hire, 7, 1, "", now); v != employee.Owe || !changed || r.Failure != "" {
+		t.Fatalf("replay after failure: %v changed %v failure %q, want owed and tried again", v, changed, r.Failure)
+	}
+	if p := r.Next(now, "w"); !p.Act {
+		t.Errorf("replay after failure: plan %+v, want act", p)
+	}
+	if v, _, _ := r.Merge(hire, 7, 2, "", now); v != employee.Known {
+		t.Errorf("the replay redelivered: %v, want known", v)
+	}
+	r.Resolve(now)
+	if v, reason, _ := r.Merge(hire, 9, 1, "", now); v != employee.Skip || !strings.Contains(reason, "duplicate") {
+		t.Errorf("replay after success: %v %q, want a skipped duplicate", v, reason)
+	}
+}

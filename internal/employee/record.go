@@ -5,6 +5,7 @@
 package employee
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
@@ -127,4 +128,12 @@ type Record struct {
 // New returns the empty record of an employee.
 func New(employeeID string, orgID int) Record {
 	return Record{EmployeeID: employeeID, OrganizationID: orgID}
+}
+
+// Clone returns a deep copy: merging into it leaves r as it was.
+func (r Record) Clone() Record {
+	r.Scheduled = slices.Clone(r.Scheduled)
+	r.Owed = slices.Clone(r.Owed)
+	r.Recent = slices.Clone(r.Recent)
+	return r
 }

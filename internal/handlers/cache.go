@@ -1,6 +1,10 @@
 package handlers
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/chathub-operator-worker/worker/internal/employee"
+)
 
 // recordCache remembers the records this worker last read or wrote, with
 // their revisions, so that a batch can write without reading first. Every
@@ -13,7 +17,7 @@ type recordCache struct {
 }
 
 type cachedRecord struct {
-	rec Record
+	rec employee.Record
 	rev uint64
 }
 
@@ -21,14 +25,14 @@ func newRecordCache(max int) *recordCache {
 	return &recordCache{entries: make(map[string]cachedRecord), max: max}
 }
 
-func (c *recordCache) get(id string) (Record, uint64, bool) {
+func (c *recordCache) get(id string) (employee.Record, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
-	return e.rec, e.rev, ok
+	return e.rec.Clone(), e.rev, ok
 }
 
-func (c *recordCache) put(id string, rec Record, rev uint64) {
+func (c *recordCache) put(id string, rec employee.Record, rev uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[id]; !ok && len(c.entries) >= c.max {
@@ -38,7 +42,7 @@ func (c *recordCache) put(id string, rec Record, rev uint64) {
 			break
 		}
 	}
-	c.entries[id] = cachedRecord{rec: rec, rev: rev}
+	c.entries[id] = cachedRecord{rec: rec.Clone(), rev: rev}
 }
 
 func (c *recordCache) drop(id string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 )
 
@@ -30,11 +31,27 @@ func New(js jetstream.JetStream, kv jetstream.KeyValue) *Store {
 	return &Store{js: js, kv: kv, prefix: "$KV." + kv.Bucket() + "."}
 }
 
-// EmployeeKey is the record's key. Employee ids may hold any Unicode, and
-// KV keys may not, so the id is base64url-encoded.
-func EmployeeKey(employeeID string) string {
-	return "emp." + base64.RawURLEncoding.EncodeToString([]byte(employeeID))
+// EmployeePrefix begins the key of every employee record.
+const EmployeePrefix = "emp."
+
+// Token is the employee id as one subject token. Employee ids may hold any
+// Unicode, and keys and subjects may not, so the id is base64url-encoded.
+func Token(employeeID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(employeeID))
 }
+
+// EmployeeOf decodes a Token back into the employee id.
+func EmployeeOf(token string) (string, bool) {
+	id, err := base64.RawURLEncoding.DecodeString(token)
+	return string(id), err == nil && len(id) > 0
+}
+
+// EmployeeKey is the record's key.
+func EmployeeKey(employeeID string) string { return EmployeePrefix + Token(employeeID) }
+
+// ChangesSubject is the subject on which the bucket's stream carries every
+// record written: a consumer of it is notified of each change.
+func ChangesSubject(bucket string) string { return "$KV." + bucket + "." + EmployeePrefix + ">" }
 
 // ClaimKey is the key that says which employee an operator belongs to.
 func ClaimKey(orgID int, operatorID int64) string {
@@ -42,19 +59,28 @@ func ClaimKey(orgID int, operatorID int64) string {
 }
 
 // Get returns the employee's record and revision, or revision 0.
-func (s *Store) Get(ctx context.Context, employeeID string) (handlers.Record, uint64, error) {
+func (s *Store) Get(ctx context.Context, employeeID string) (employee.Record, uint64, error) {
 	entry, err := s.kv.Get(ctx, EmployeeKey(employeeID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return handlers.Record{}, 0, nil
+		return employee.Record{}, 0, nil
 	}
 	if err != nil {
-		return handlers.Record{}, 0, fmt.Errorf("cannot get record: %w", err)
+		return employee.Record{}, 0, fmt.Errorf("cannot get record: %w", err)
 	}
-	var r handlers.Record
-	if err := json.Unmarshal(entry.Value(), &r); err != nil {
-		return handlers.Record{}, 0, fmt.Errorf("cannot decode record at revision %d: %w", entry.Revision(), err)
+	r, err := s.Decode(entry.Value())
+	if err != nil {
+		return employee.Record{}, 0, fmt.Errorf("%w at revision %d", err, entry.Revision())
 	}
 	return r, entry.Revision(), nil
+}
+
+// Decode reads a record as the bucket keeps it.
+func (s *Store) Decode(value []byte) (employee.Record, error) {
+	var r employee.Record
+	if err := json.Unmarshal(value, &r); err != nil {
+		return employee.Record{}, fmt.Errorf("cannot decode record: %w", err)
+	}
+	return r, nil
 }
 
 // PutAll writes the records at once: each is published to its key's
@@ -106,24 +132,6 @@ func putError(err error) error {
 		return handlers.ErrConflict
 	}
 	return fmt.Errorf("cannot put record: %w", err)
-}
-
-// Claim records that the operator is the employee's, unless it is already
-// another's. Creating the key is atomic, so two workers cannot both win.
-func (s *Store) Claim(ctx context.Context, orgID int, operatorID int64, employeeID string) (bool, error) {
-	key := ClaimKey(orgID, operatorID)
-	_, err := s.kv.Create(ctx, key, []byte(employeeID))
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return false, fmt.Errorf("cannot claim operator: %w", err)
-	}
-	entry, err := s.kv.Get(ctx, key)
-	if err != nil {
-		return false, fmt.Errorf("cannot read operator claim: %w", err)
-	}
-	return string(entry.Value()) == employeeID, nil
 }
 
 // ClaimAll makes the claims at once: each key is created by an

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chathub-operator-worker/worker/internal/embedded"
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
@@ -33,9 +34,9 @@ func TestRevisionsAndClaims(t *testing.T) {
 	}
 	s := kvstore.New(js, kv)
 	ctx := t.Context()
-	rec := handlers.Record{EmployeeID: "E 1.*>é", OrganizationID: 24, Name: "A"}
+	rec := employee.Record{EmployeeID: "E 1.*>é", OrganizationID: 24, Name: "A"}
 
-	revs, errs := s.PutAll(ctx, []handlers.Write{{Record: rec}, {Record: handlers.Record{EmployeeID: "E2", OrganizationID: 24}}})
+	revs, errs := s.PutAll(ctx, []handlers.Write{{Record: rec}, {Record: employee.Record{EmployeeID: "E2", OrganizationID: 24}}})
 	if errs[0] != nil || errs[1] != nil || revs[0] == 0 {
 		t.Fatalf("create: %v %v", revs, errs)
 	}
@@ -69,9 +70,9 @@ func TestRevisionsAndClaims(t *testing.T) {
 		emp  string
 		want bool
 	}{{"E1", true}, {"E1", true}, {"E2", false}} {
-		ours, err := s.Claim(ctx, 24, 101, c.emp)
-		if err != nil || ours != c.want {
-			t.Errorf("Claim(101, %s) = %v, %v; want %v", c.emp, ours, err, c.want)
+		ours, errs := s.ClaimAll(ctx, []handlers.Claim{{OrganizationID: 24, OperatorID: 101, EmployeeID: c.emp}})
+		if errs[0] != nil || ours[0] != c.want {
+			t.Errorf("claim of 101 for %s = %v, %v; want %v", c.emp, ours[0], errs[0], c.want)
 		}
 	}
 }

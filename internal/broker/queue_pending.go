@@ -1,0 +1,155 @@
+package broker
+
+import (
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chathub-operator-worker/worker/internal/handlers"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
+)
+
+// slot is one employee waiting for the reconciler: every message that
+// asked for a look at them, coalesced into one change.
+type slot struct {
+	change handlers.Change
+	msgs   []jetstream.Msg
+	// wake: a wake-up is among the messages (a scheduled change or a
+	// retry is due), which no intake backlog holds back.
+	wake     bool
+	inflight bool
+}
+
+// pending is the reconciler's keyed queue: one slot per employee however
+// many messages arrived, in the order employees first arrived.
+type pending struct {
+	slots map[string]*slot
+	order []*slot
+	msgs  int
+}
+
+func newPending() *pending { return &pending{slots: map[string]*slot{}} }
+
+// add files a message under its employee. A record change newer than the
+// one held replaces it; a wake-up only marks the slot.
+func (p *pending) add(m jetstream.Msg, c handlers.Change, wake bool) {
+	s := p.slots[c.EmployeeID]
+	if s == nil {
+		s = &slot{change: c}
+		p.slots[c.EmployeeID] = s
+		p.order = append(p.order, s)
+	} else if c.Value != nil && c.Revision > s.change.Revision {
+		s.change.Value, s.change.Revision = c.Value, c.Revision
+	}
+	s.wake = s.wake || wake
+	s.msgs = append(s.msgs, m)
+	p.msgs++
+}
+
+// take removes up to n slots that are not in a round, wake-ups only when
+// onlyWakes, and marks them in flight. It returns the slots with the
+// messages they hold now.
+func (p *pending) take(n int, onlyWakes bool) ([]*slot, [][]jetstream.Msg) {
+	var slots []*slot
+	var msgs [][]jetstream.Msg
+	for _, s := range p.order {
+		if len(slots) == n {
+			break
+		}
+		if s.inflight || (onlyWakes && !s.wake) {
+			continue
+		}
+		s.inflight = true
+		if s.change.Since.IsZero() {
+			// Its first round: from now on it waits for the reconciler,
+			// not for the intake.
+			s.change.Since = time.Now()
+		}
+		slots, msgs = append(slots, s), append(msgs, s.msgs)
+		p.msgs -= len(s.msgs)
+		s.msgs, s.wake = nil, false
+	}
+	return slots, msgs
+}
+
+// waiting counts the slots that could go in a round now.
+func (p *pending) waiting() int {
+	n := 0
+	for _, s := range p.order {
+		if !s.inflight {
+			n++
+		}
+	}
+	return n
+}
+
+// done ends a slot's round: its deferred messages go back in front of the
+// ones that arrived meanwhile. Changes older than the revision the round
+// saved are settled already (the round's own lease write, mostly) and
+// returned to be acknowledged. A slot without messages is forgotten.
+func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (stale []jetstream.Msg) {
+	s.inflight = false
+	var keep []jetstream.Msg
+	s.change.Value, s.change.Revision = nil, 0
+	for _, m := range append(deferred, s.msgs...) {
+		c, wake, _ := changeOf(m)
+		switch {
+		case wake:
+			s.wake = true
+		case c.Revision < saved:
+			stale = append(stale, m)
+			continue
+		case c.Revision > s.change.Revision:
+			s.change.Value, s.change.Revision = c.Value, c.Revision
+		}
+		keep = append(keep, m)
+	}
+	p.msgs += len(deferred) - len(stale)
+	s.msgs = keep
+	if len(s.msgs) > 0 {
+		return stale
+	}
+	delete(p.slots, s.change.EmployeeID)
+	for i, o := range p.order {
+		if o == s {
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			break
+		}
+	}
+	return stale
+}
+
+// all lists every message held, in a round or not.
+func (p *pending) all() []jetstream.Msg {
+	var out []jetstream.Msg
+	for _, s := range p.order {
+		out = append(out, s.msgs...)
+	}
+	return out
+}
+
+// changeOf reads which employee a message is about: a record change on
+// $KV.<bucket>.emp.<token> (with the record and its revision), or a
+// wake-up on <stream>.wake.<token>. A deleted record has nothing to
+// reconcile.
+func changeOf(m jetstream.Msg) (c handlers.Change, wake, ok bool) {
+	subj := m.Subject()
+	token := subj[strings.LastIndexByte(subj, '.')+1:]
+	id, ok := kvstore.EmployeeOf(token)
+	if !ok {
+		return c, false, false
+	}
+	c.EmployeeID = id
+	if !strings.HasPrefix(subj, "$KV.") {
+		return c, true, true
+	}
+	if op := m.Headers().Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+		return c, false, false
+	}
+	c.Value = m.Data()
+	if md, err := m.Metadata(); err == nil {
+		c.Revision = md.Sequence.Stream
+	}
+	return c, false, true
+}

@@ -1,0 +1,44 @@
+package handlers
+
+import "time"
+
+// Action is what becomes of a message once a handler is done with it.
+type Action int
+
+// The actions the broker maps to JetStream acknowledgements, in one place.
+const (
+	// Ack: done. Any result it has is stored.
+	Ack Action = iota
+	// Term: invalid or refused; its rejected or failed result is stored,
+	// and it is never delivered again.
+	Term
+	// Retry: not done; deliver it again after Delay.
+	Retry
+	// Defer: not looked at yet; offer it in the next round, which starts
+	// at once.
+	Defer
+)
+
+// Outcome is a handler's word on one message.
+type Outcome struct {
+	Action Action
+	Delay  time.Duration
+	// Why is the cause, for metrics and logs: the reason of a Term, or
+	// what a Retry waits for ("busy", "store", "results").
+	Why string
+	// Revision is the employee record's revision once the reconciler
+	// saved it; the broker drops notifications older than that.
+	Revision uint64
+}
+
+var (
+	done  = Outcome{Action: Ack}
+	later = Outcome{Action: Defer}
+)
+
+func ptr(o Outcome) *Outcome { return &o }
+
+// retry asks for another delivery after d.
+func retry(d time.Duration, why string) Outcome {
+	return Outcome{Action: Retry, Delay: d, Why: why}
+}

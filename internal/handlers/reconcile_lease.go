@@ -1,0 +1,136 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chathub-operator-worker/worker/internal/employee"
+)
+
+// choose picks the jobs this round acts for; the others wait for the next
+// round (Defer). With a rate limit a round plans about a second's worth of
+// ChatHub calls, so that its leases outlast it by far. While more changes
+// wait, an organization's hires that would make its last synchronize call
+// short of BatchMaxSize wait for the next round, where they fill a call
+// with the hires that follow, but never longer than BatchMaxWait.
+func (rc *Reconciler) choose(jobs []*job) []*job {
+	budget := int(rc.cfg.RateLimit)
+	if rc.cfg.RateLimit > 0 {
+		budget = max(budget, 1)
+	}
+	creates := map[int]int{} // per organization, in this round
+	carry := rc.carried(jobs)
+	var work []*job
+	spent := 0
+	for _, j := range jobs {
+		if j.outcome != nil {
+			continue
+		}
+		if carry[j] {
+			j.outcome = ptr(later)
+			continue
+		}
+		j.calls = rc.cost(j, creates)
+		if budget > 0 && spent > 0 && spent+j.calls > budget {
+			j.outcome = ptr(later)
+			continue
+		}
+		spent += j.calls
+		work = append(work, j)
+	}
+	return work
+}
+
+// cost is how many ChatHub calls j adds to the round: a list and a
+// synchronize call per BatchMaxSize new operators of an organization, a
+// status call per change of status.
+func (rc *Reconciler) cost(j *job, creates map[int]int) int {
+	r := &j.rec
+	want, needed := r.State().Want()
+	calls := 0
+	if needed && r.OperatorID == 0 {
+		org := r.OrganizationID
+		if creates[org] == 0 {
+			calls++ // the list before creating
+		}
+		if creates[org]%rc.cfg.BatchMaxSize == 0 {
+			calls++
+		}
+		creates[org]++
+		if want != employee.StatusActive {
+			calls++
+		}
+		return calls
+	}
+	if j.plan.Stale || (r.OperatorID != 0 && r.OperatorStatus != want) {
+		calls++
+	}
+	return calls
+}
+
+// carried picks, per organization, the hires that would make the round's
+// last synchronize call short, while more changes wait and none of them
+// has waited BatchMaxWait.
+func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
+	now := rc.cfg.Now()
+	groups := map[int][]*job{}
+	for _, j := range jobs {
+		if j.outcome == nil && j.change.More && j.rec.NeedsCreate() && j.rec.Pending == nil {
+			groups[j.rec.OrganizationID] = append(groups[j.rec.OrganizationID], j)
+		}
+	}
+	carry := map[*job]bool{}
+	for _, group := range groups {
+		short := len(group) % rc.cfg.BatchMaxSize
+		tail := group[len(group)-short:]
+		for _, j := range tail {
+			if now.Sub(j.change.Since) >= rc.cfg.BatchMaxWait {
+				// One of them has waited long enough: none waits longer.
+				tail = nil
+				break
+			}
+		}
+		for _, j := range tail {
+			carry[j] = true
+		}
+	}
+	return carry
+}
+
+// lease takes the lease of every job, all at once, each write checked
+// against the revision the job was notified of, and records the intent to
+// create before any synchronize call. A write that finds the record
+// changed means a newer notification is on its way: the job is dropped.
+func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	now := rc.cfg.Now()
+	writes := make([]Write, len(jobs))
+	for i, j := range jobs {
+		r := j.rec.Clone()
+		j.prior = r.Pending != nil || j.plan.Stale
+		r.Lease = &employee.Lease{Owner: rc.cfg.Owner, Until: now.Add(rc.cfg.LeaseTTL)}
+		if r.NeedsCreate() && r.Pending == nil {
+			r.Pending = &employee.Intent{Name: r.Name, Since: now}
+		}
+		j.base = r
+		writes[i] = Write{Record: r, Revision: j.rev}
+	}
+	revs, errs := rc.store.PutAll(ctx, writes)
+	for i, j := range jobs {
+		switch err := errs[i]; {
+		case errors.Is(err, ErrConflict):
+			rc.cfg.Metrics.KVConflict()
+			rc.cache.drop(j.change.EmployeeID)
+			j.outcome = ptr(done)
+		case err != nil:
+			rc.log.Warn().Err(err).Str("employee_id", j.change.EmployeeID).Msg("cannot take the employee's lease")
+			j.outcome = ptr(retry(rc.cfg.RetryBase, "store"))
+		default:
+			j.rev, j.leased = revs[i], true
+			j.rec = j.base.Clone()
+			rc.cache.put(j.change.EmployeeID, j.base, j.rev)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+)
+
+// settle decides, per job, what the round's ChatHub work means: the
+// results of the events ChatHub now reflects, failed results when ChatHub
+// refused the employee's data or the retry policy ran out, or a retry with
+// backoff. A refused token or the stop signal spends no attempt.
+func (rc *Reconciler) settle(ctx context.Context, jobs []*job, report *Report) {
+	now := rc.cfg.Now()
+	for _, j := range jobs {
+		r := &j.rec
+		all, due := r.OwedIDs()
+		prev := 0
+		if r.Retry != nil {
+			prev = r.Retry.Attempts
+		}
+		e := employee.Effect{OperatorID: r.OperatorID, OperatorStatus: r.OperatorStatus, Pending: r.Pending, Seen: all}
+		switch {
+		case j.failure != "":
+			j.results = r.Fail(j.failure, now)
+			e.Failure = j.failure
+		case j.err == nil:
+			j.results = r.Resolve(now)
+		case errors.Is(j.err, chathub.ErrUnauthorized):
+			report.Unauthorized, report.Org = true, r.OrganizationID
+			e.Retry = r.Retry
+		case ctx.Err() != nil:
+			// Stopping: the work is handed back as it stands.
+			e.Retry = r.Retry
+		case prev+1 >= rc.cfg.MaxAttempts:
+			reason := fmt.Sprintf("ChatHub could not be brought to reflect the event within the retry policy (%d attempts): %v", prev+1, j.err)
+			j.results = r.Fail(reason, now)
+			e.Failure = reason
+		default:
+			delay := max(rc.cfg.backoffDelay(prev+1), chathub.RetryAfter(j.err))
+			e.Retry = &employee.Retry{Attempts: prev + 1, NextAt: now.Add(delay), Err: j.err.Error()}
+			e.Bumped = due
+			rc.log.Warn().Str("employee_id", j.change.EmployeeID).Int("organization_id", r.OrganizationID).
+				Int("attempt", prev+1).Dur("retry_in", delay).Err(j.err).Msg("will retry")
+		}
+		if j.err != nil && report.Err == nil {
+			report.Err = j.err
+		}
+		e.Resolved = j.results
+		j.effect = e
+	}
+}
+
+// publish stores the round's results. Failed results carry the original
+// message, read back from the stream. A job whose results were not all
+// stored keeps its events owed and tries again after a pause.
+func (rc *Reconciler) publish(ctx context.Context, jobs []*job) {
+	var results []hrevent.Result
+	var from []*job
+	for _, j := range jobs {
+		for _, res := range j.results {
+			r := resolutionResult(res, &j.rec)
+			if res.Outcome == hrevent.Failed {
+				rc.logResult(res, &j.rec)
+				if body, err := rc.events.Body(ctx, res.Seq); err == nil {
+					r.Echo(body)
+				}
+			}
+			results, from = append(results, r), append(from, j)
+		}
+	}
+	if len(results) == 0 {
+		return
+	}
+	lost := map[*job]bool{}
+	for i, err := range rc.results.Publish(ctx, results) {
+		if err != nil {
+			lost[from[i]] = true
+		}
+	}
+	now := rc.cfg.Now()
+	for j := range lost {
+		j.effect.Resolved = nil
+		j.effect.Failure = ""
+		attempts := 0
+		if j.effect.Retry != nil {
+			attempts = j.effect.Retry.Attempts
+		}
+		j.effect.Retry = &employee.Retry{Attempts: attempts, NextAt: now.Add(rc.cfg.backoffDelay(attempts + 1)), Err: "results could not be stored"}
+	}
+}
+
+// save writes what each job learned and releases its lease, all at once,
+// checked against the revision of the lease write. A record the intake
+// changed meanwhile is read again and the effect laid over it.
+func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
+	now := rc.cfg.Now()
+	todo := jobs
+	for _, j := range todo {
+		j.base.Apply(j.effect, rc.cfg.Owner, now)
+	}
+	for range maxRounds {
+		writes := make([]Write, len(todo))
+		for i, j := range todo {
+			writes[i] = Write{Record: j.base, Revision: j.rev}
+		}
+		revs, errs := rc.store.PutAll(ctx, writes)
+		var again []*job
+		for i, j := range todo {
+			switch err := errs[i]; {
+			case errors.Is(err, ErrConflict):
+				rc.cfg.Metrics.KVConflict()
+				again = append(again, j)
+			case err != nil:
+				rc.saveFailed(j, err)
+			default:
+				j.rev = revs[i]
+				rc.cache.put(j.change.EmployeeID, j.base, j.rev)
+				j.outcome = &Outcome{Action: Ack, Revision: j.rev}
+			}
+		}
+		todo = nil
+		for _, j := range again {
+			rec, rev, err := rc.store.Get(ctx, j.change.EmployeeID)
+			if err != nil {
+				rc.saveFailed(j, err)
+				continue
+			}
+			rec.Apply(j.effect, rc.cfg.Owner, now)
+			j.base, j.rev = rec, rev
+			todo = append(todo, j)
+		}
+		if len(todo) == 0 {
+			return
+		}
+	}
+	for _, j := range todo {
+		rc.saveFailed(j, fmt.Errorf("%w after %d tries", ErrConflict, maxRounds))
+	}
+}
+
+// saveFailed hands the job back: its lease is left behind, so the next
+// look (after the lease, or at once by this worker) does not trust what
+// the record says of ChatHub.
+func (rc *Reconciler) saveFailed(j *job, err error) {
+	rc.cache.drop(j.change.EmployeeID)
+	rc.log.Warn().Err(err).Str("employee_id", j.change.EmployeeID).Msg("cannot save the employee's record")
+	j.outcome = ptr(retry(rc.cfg.RetryBase, "store"))
+}
