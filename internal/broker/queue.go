@@ -31,10 +31,9 @@ type QueueOptions struct {
 	RoundMax int
 	// Rounds is how many rounds run at once, on distinct employees.
 	Rounds int
-	// Settle is how long a round waits for a batch the intake is taking
-	// in (BATCH_MAX_WAIT), and HoldMax how long it waits while the intake
-	// has a backlog, so that ChatHub is driven to the state that the
-	// events still in the stream give, not to one on the way there.
+	// Settle bounds how long a round waits for changes still streaming in
+	// (BATCH_MAX_WAIT); HoldMax bounds how long rounds wait for the intake
+	// to take in what HR_EVENTS held (see hold).
 	Settle, HoldMax time.Duration
 	// ShutdownGrace is how long rounds in flight may run on after the stop
 	// signal before their ChatHub calls are cancelled.
@@ -175,18 +174,23 @@ func (q *Queue) release(n int) {
 	}
 }
 
-// hold says whether rounds should wait for the intake. While the intake
-// has a backlog (events not yet taken in, or a large batch in hand),
-// rounds wait up to HoldMax; while it has a few events in hand, up to
-// Settle. Wake-ups do not wait for the intake: a scheduled change is due.
+// hold makes rounds wait until the intake has taken in every event that
+// was in HR_EVENTS when the hold began, so that ChatHub is driven to the
+// state the stream gives, not to one on the way there: after a backlog
+// that is the whole backlog; under a steady flow, the batch the intake has
+// in hand. Events that arrive meanwhile do not prolong it, and it lasts at
+// most HoldMax (after which it does not return until the intake caught up
+// once). Wake-ups do not wait: a scheduled change is due.
 type hold struct {
+	// target is the last stream sequence the intake must have acked.
+	target  uint64
 	since   time.Time
-	limit   time.Duration
+	capped  bool
 	checked time.Time
 	on      bool
 }
 
-// check asks the intake's consumer how far behind it is, at most every
+// check says whether to hold, asking the intake's consumer at most every
 // few milliseconds.
 func (q *Queue) check(ctx context.Context, h *hold) bool {
 	now := time.Now()
@@ -197,24 +201,21 @@ func (q *Queue) check(ctx context.Context, h *hold) bool {
 	infoCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	info, err := q.intake.Info(infoCtx)
 	cancel()
-	limit := time.Duration(0)
 	switch {
 	case err != nil:
 		// Without word from the intake, do not wait on it.
-	case info.NumPending > 0 || info.NumAckPending >= q.opts.RoundMax/10:
-		// A backlog: events not yet taken in, or a batch of them in hand.
-		limit = q.opts.HoldMax
-	case info.NumAckPending > 0:
-		limit = q.opts.Settle
-	}
-	if limit == 0 {
+		h.on = false
+	case info.NumPending == 0 && info.NumAckPending == 0, info.AckFloor.Stream >= h.target && h.target != 0:
+		// Caught up with what the hold waited for.
 		*h = hold{checked: now}
-		return false
+	case h.capped:
+	case h.target == 0:
+		h.target, h.since, h.on = info.Delivered.Stream+info.NumPending, now, true
+	case now.Sub(h.since) >= q.opts.HoldMax:
+		q.log.Warn().Uint64("waiting_for_sequence", h.target).Uint64("ack_floor", info.AckFloor.Stream).
+			Msg("the intake has not caught up within the hold; reconciling meanwhile")
+		h.capped, h.on = true, false
 	}
-	if h.since.IsZero() || limit > h.limit {
-		h.since, h.limit = now, limit
-	}
-	h.on = now.Sub(h.since) < h.limit
 	return h.on
 }
 

@@ -22,7 +22,8 @@ type slot struct {
 }
 
 // pending is the reconciler's keyed queue: one slot per employee however
-// many messages arrived, in the order employees first arrived.
+// many messages arrived. Slots not in a round wait in order, first come
+// first served; a slot back from a round goes to the front.
 type pending struct {
 	slots map[string]*slot
 	order []*slot
@@ -47,17 +48,16 @@ func (p *pending) add(m jetstream.Msg, c handlers.Change, wake bool) {
 	p.msgs++
 }
 
-// take removes up to n slots that are not in a round, wake-ups only when
-// onlyWakes, and marks them in flight. It returns the slots with the
-// messages they hold now.
+// take removes up to n waiting slots, wake-ups only when onlyWakes, and
+// marks them in flight. It returns the slots with the messages they hold
+// now.
 func (p *pending) take(n int, onlyWakes bool) ([]*slot, [][]jetstream.Msg) {
 	var slots []*slot
 	var msgs [][]jetstream.Msg
+	rest := p.order[:0]
 	for _, s := range p.order {
-		if len(slots) == n {
-			break
-		}
-		if s.inflight || (onlyWakes && !s.wake) {
+		if len(slots) == n || (onlyWakes && !s.wake) {
+			rest = append(rest, s)
 			continue
 		}
 		s.inflight = true
@@ -70,25 +70,20 @@ func (p *pending) take(n int, onlyWakes bool) ([]*slot, [][]jetstream.Msg) {
 		p.msgs -= len(s.msgs)
 		s.msgs, s.wake = nil, false
 	}
+	clear(p.order[len(rest):])
+	p.order = rest
 	return slots, msgs
 }
 
 // waiting counts the slots that could go in a round now.
-func (p *pending) waiting() int {
-	n := 0
-	for _, s := range p.order {
-		if !s.inflight {
-			n++
-		}
-	}
-	return n
-}
+func (p *pending) waiting() int { return len(p.order) }
 
 // done ends a slot's round: its deferred messages go back in front of the
 // ones that arrived meanwhile. Changes older than the revision the round
 // saved are settled already (the round's own lease write, mostly) and
-// returned to be acknowledged. A slot without messages is forgotten.
-func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (stale []jetstream.Msg) {
+// returned to be acknowledged. It reports whether the slot waits again;
+// one without messages is forgotten.
+func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (again bool, stale []jetstream.Msg) {
 	s.inflight = false
 	var keep []jetstream.Msg
 	s.change.Value, s.change.Revision = nil, 0
@@ -107,23 +102,24 @@ func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (stale [
 	}
 	p.msgs += len(deferred) - len(stale)
 	s.msgs = keep
-	if len(s.msgs) > 0 {
-		return stale
+	if len(s.msgs) == 0 {
+		delete(p.slots, s.change.EmployeeID)
+		return false, stale
 	}
-	delete(p.slots, s.change.EmployeeID)
-	for i, o := range p.order {
-		if o == s {
-			p.order = append(p.order[:i], p.order[i+1:]...)
-			break
-		}
+	return true, stale
+}
+
+// requeue puts slots back from a round in front of the waiting ones.
+func (p *pending) requeue(slots []*slot) {
+	if len(slots) > 0 {
+		p.order = append(slots, p.order...)
 	}
-	return stale
 }
 
 // all lists every message held, in a round or not.
 func (p *pending) all() []jetstream.Msg {
 	var out []jetstream.Msg
-	for _, s := range p.order {
+	for _, s := range p.slots {
 		out = append(out, s.msgs...)
 	}
 	return out

@@ -133,6 +133,7 @@ func (q *Queue) Run(ctx context.Context) error {
 // finish maps a round's outcomes to acknowledgements: every message of an
 // employee gets the employee's outcome.
 func (q *Queue) finish(ctx context.Context, p *pending, r *round) {
+	var again []*slot
 	for i, s := range r.slots {
 		o := r.outcomes[i]
 		var deferred []jetstream.Msg
@@ -144,12 +145,16 @@ func (q *Queue) finish(ctx context.Context, p *pending, r *round) {
 			}
 			q.release(len(r.msgs[i]))
 		}
-		stale := p.done(s, deferred, o.Revision)
+		waits, stale := p.done(s, deferred, o.Revision)
 		for _, m := range stale {
 			_ = m.Ack()
 		}
 		q.release(len(stale))
+		if waits {
+			again = append(again, s)
+		}
 	}
+	p.requeue(again)
 	if r.report.Unauthorized && !q.paused.Swap(true) {
 		q.pausedOrg.Store(int64(r.report.Org))
 		q.opts.Metrics.Paused(true)

@@ -121,9 +121,12 @@ func (rc *Reconciler) adoptByName(ctx context.Context, org int, group []*job, by
 func (rc *Reconciler) create(ctx context.Context, jobs []*job) {
 	groups := byOrg(jobs, func(j *job) bool { return j.rec.Pending != nil && j.rec.NeedsCreate() })
 	eachOrg(groups, func(org int, group []*job) {
+		// The chunks go at once; the rate limiter paces them.
+		var wg sync.WaitGroup
 		for chunk := range slices.Chunk(group, rc.cfg.BatchMaxSize) {
-			rc.synchronize(ctx, chunk)
+			wg.Go(func() { rc.synchronize(ctx, chunk) })
 		}
+		wg.Wait()
 	})
 }
 
