@@ -73,7 +73,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		w.Close()
 		return nil, err
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	// An ack that never comes (a server lost mid-publish) is an error
+	// after a while, not a wait forever.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)

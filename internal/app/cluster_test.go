@@ -19,7 +19,7 @@ var clusterFull = flag.Bool("cluster.full", false, "run the long 3-node cluster 
 // TestClusterNodeLoss: a 3-node JetStream cluster (streams and KV with 3
 // replicas) and 3 workers. NATS nodes are shut down mid-run and brought
 // back; ChatHub converges, no operator is duplicated, and every event has
-// its result.
+// exactly one result, read back from HR_RESULTS from its first message.
 func TestClusterNodeLoss(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -33,7 +33,9 @@ func TestClusterNodeLoss(t *testing.T) {
 	h.Sim.SetFaults(chathubsim.Faults{ErrorRate: 0.05, SyncDropRate: 0.1, StatusDropRate: 0.05})
 	rng := rand.New(rand.NewPCG(3, 3))
 	stories := genStories(rng, employees)
-	cfg := h.Config(func(c *config.Config) { c.BatchMaxSize = 10 })
+	// Leases last the default two minutes: the results must come well
+	// within that, so no worker waits for another's lease to run out.
+	cfg := h.Config(func(c *config.Config) { c.BatchMaxSize, c.LeaseTTL = 10, 2*time.Minute })
 	for range 3 {
 		h.Start(cfg)
 	}
@@ -57,7 +59,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	for _, e := range all[len(restarts)*chunk+chunk/2:] {
 		h.PublishEvent(e)
 	}
-	results := h.WaitResults(len(all), 3*time.Minute)
+	results := h.WaitResults(len(all), 90*time.Second)
 	assertNoneFailed(t, results)
 	if got := len(testenv.ByEventID(t, results)); got != len(all) {
 		t.Errorf("%d events have results, want %d", got, len(all))

@@ -27,7 +27,14 @@ type slot struct {
 type pending struct {
 	slots map[string]*slot
 	order []*slot
-	msgs  int
+	// resting are slots this worker looks at again later.
+	resting []resting
+	msgs    int
+}
+
+type resting struct {
+	s  *slot
+	at time.Time
 }
 
 func newPending() *pending { return &pending{slots: map[string]*slot{}} }
@@ -114,6 +121,35 @@ func (p *pending) requeue(slots []*slot) {
 	if len(slots) > 0 {
 		p.order = append(slots, p.order...)
 	}
+}
+
+// rest keeps a slot out of rounds until at.
+func (p *pending) rest(s *slot, at time.Time) {
+	s.inflight = true
+	p.resting = append(p.resting, resting{s, at})
+}
+
+// wake requeues the resting slots whose time has come and returns when the
+// next one's comes (zero when none rests).
+func (p *pending) wake(now time.Time) time.Time {
+	var due []*slot
+	var next time.Time
+	keep := p.resting[:0]
+	for _, r := range p.resting {
+		if !r.at.After(now) {
+			r.s.inflight = false
+			due = append(due, r.s)
+			continue
+		}
+		if next.IsZero() || r.at.Before(next) {
+			next = r.at
+		}
+		keep = append(keep, r)
+	}
+	clear(p.resting[len(keep):])
+	p.resting = keep
+	p.requeue(due)
+	return next
 }
 
 // all lists every message held, in a round or not.

@@ -54,6 +54,9 @@ func (q *Queue) Run(ctx context.Context) error {
 	var lastIn, gathering time.Time
 	for {
 		q.beat.now()
+		if next := p.wake(time.Now()); !next.IsZero() {
+			recheck.Reset(time.Until(next))
+		}
 		// Start rounds while there is room, work, and no reason to wait.
 		for running < q.opts.Rounds && !q.paused.Load() && ctx.Err() == nil {
 			n := p.waiting()
@@ -150,7 +153,10 @@ func (q *Queue) finish(ctx context.Context, p *pending, r *round) {
 			_ = m.Ack()
 		}
 		q.release(len(stale))
-		if waits {
+		switch {
+		case waits && o.Action == handlers.Defer && o.Delay > 0:
+			p.rest(s, time.Now().Add(o.Delay))
+		case waits:
 			again = append(again, s)
 		}
 	}

@@ -78,6 +78,16 @@ type Counters struct {
 	CreatedByName map[string]int // operators created, by name
 }
 
+// Change is one change the simulator committed: an operator created or
+// its status set, and when.
+type Change struct {
+	At         time.Time
+	OperatorID int64
+	Name       string
+	Status     int
+	Created    bool
+}
+
 // Server is the simulator; it is an http.Handler.
 type Server struct {
 	token string
@@ -90,6 +100,7 @@ type Server struct {
 	rng      *rand.Rand
 	counters Counters
 	arrivals []time.Time
+	changes  []Change
 }
 
 // New returns a simulator that accepts token and knows the organizations
@@ -166,6 +177,13 @@ func (s *Server) Counters() Counters {
 	}
 	c.BatchSizes = slices.Clone(s.counters.BatchSizes)
 	return c
+}
+
+// Changes returns every change committed, in order.
+func (s *Server) Changes() []Change {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.changes)
 }
 
 // Arrivals returns the arrival time of every call, in order.
@@ -378,6 +396,7 @@ func (s *Server) create(orgID int, name string, status int) Operator {
 	op := Operator{ID: s.nextID, Name: name, Status: status, OrganizationID: orgID}
 	s.ops = append(s.ops, op)
 	s.counters.CreatedByName[name]++
+	s.changes = append(s.changes, Change{At: time.Now(), OperatorID: op.ID, Name: name, Status: status, Created: true})
 	return op
 }
 
@@ -402,6 +421,7 @@ func (s *Server) status(w http.ResponseWriter, raw []byte, f Faults) {
 		return
 	}
 	s.ops[i].Status = *body.Status
+	s.changes = append(s.changes, Change{At: time.Now(), OperatorID: s.ops[i].ID, Name: s.ops[i].Name, Status: *body.Status})
 	drop := f.StatusDropRate > 0 && s.rng.Float64() < f.StatusDropRate
 	s.mu.Unlock()
 	if drop {

@@ -14,8 +14,9 @@ const (
 	Term
 	// Retry: not done; deliver it again after Delay.
 	Retry
-	// Defer: not looked at yet; offer it in the next round, which starts
-	// at once.
+	// Defer: keep it in this worker and offer it in a round again after
+	// Delay (at once when zero): it was not looked at yet, or this worker
+	// may hold the employee's lease and so must be the one to look again.
 	Defer
 )
 
@@ -37,6 +38,9 @@ var (
 )
 
 func ptr(o Outcome) *Outcome { return &o }
+
+// again asks this worker to look again after d.
+func again(d time.Duration) Outcome { return Outcome{Action: Defer, Delay: d} }
 
 // retry asks for another delivery after d.
 func retry(d time.Duration, why string) Outcome {

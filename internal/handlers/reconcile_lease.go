@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
 )
@@ -117,7 +118,7 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 		j.base = r
 		writes[i] = Write{Record: r, Revision: j.rev}
 	}
-	revs, errs := rc.store.PutAll(ctx, writes)
+	revs, errs := rc.putPatiently(ctx, writes, rc.cfg.LeaseTTL/8)
 	for i, j := range jobs {
 		switch err := errs[i]; {
 		case errors.Is(err, ErrConflict):
@@ -125,12 +126,54 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 			rc.cache.drop(j.change.EmployeeID)
 			j.outcome = ptr(done)
 		case err != nil:
+			// The lease may be written all the same: only this worker
+			// knows it is not working on the employee, and it looks again
+			// after a pause.
 			rc.log.Warn().Err(err).Str("employee_id", j.change.EmployeeID).Msg("cannot take the employee's lease")
-			j.outcome = ptr(retry(rc.cfg.RetryBase, "store"))
+			j.outcome = ptr(again(rc.cfg.RetryBase))
 		default:
 			j.rev, j.leased = revs[i], true
 			j.rec = j.base.Clone()
 			rc.cache.put(j.change.EmployeeID, j.base, j.rev)
 		}
+	}
+}
+
+// putPatiently writes the records, and writes again those that failed for
+// another reason than a conflict (NATS electing a leader, reconnecting)
+// with growing pauses, for up to patience.
+func (rc *Reconciler) putPatiently(ctx context.Context, writes []Write, patience time.Duration) ([]uint64, []error) {
+	revs, errs := rc.store.PutAll(ctx, writes)
+	deadline := rc.cfg.Now().Add(patience)
+	for pause := 100 * time.Millisecond; ; pause = min(2*pause, 2*time.Second) {
+		var again []int
+		for i, err := range errs {
+			if err != nil && !errors.Is(err, ErrConflict) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 || rc.cfg.Now().Add(pause).After(deadline) || sleep(ctx, pause) != nil {
+			return revs, errs
+		}
+		retryWrites := make([]Write, len(again))
+		for k, i := range again {
+			retryWrites[k] = writes[i]
+		}
+		r2, e2 := rc.store.PutAll(ctx, retryWrites)
+		for k, i := range again {
+			revs[i], errs[i] = r2[k], e2[k]
+		}
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

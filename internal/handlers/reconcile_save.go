@@ -108,7 +108,7 @@ func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
 		for i, j := range todo {
 			writes[i] = Write{Record: j.base, Revision: j.rev}
 		}
-		revs, errs := rc.store.PutAll(ctx, writes)
+		revs, errs := rc.putPatiently(ctx, writes, rc.cfg.LeaseTTL/4)
 		var again []*job
 		for i, j := range todo {
 			switch err := errs[i]; {
@@ -143,11 +143,11 @@ func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
 	}
 }
 
-// saveFailed hands the job back: its lease is left behind, so the next
-// look (after the lease, or at once by this worker) does not trust what
-// the record says of ChatHub.
+// saveFailed keeps the job in this worker: its lease is left behind, and
+// this worker looks again after a pause, not trusting what the record
+// says of ChatHub. Another worker would wait for the lease to run out.
 func (rc *Reconciler) saveFailed(j *job, err error) {
 	rc.cache.drop(j.change.EmployeeID)
 	rc.log.Warn().Err(err).Str("employee_id", j.change.EmployeeID).Msg("cannot save the employee's record")
-	j.outcome = ptr(retry(rc.cfg.RetryBase, "store"))
+	j.outcome = ptr(again(rc.cfg.RetryBase))
 }

@@ -344,6 +344,46 @@ func (e Event) Body() []byte {
 
 func (h *Harness) PublishEvent(e Event) { h.Publish(e.Body(), e.Kind, e.ID) }
 
+// PublishAsync publishes many events at once and waits until the stream
+// stored them all.
+func (h *Harness) PublishAsync(events []Event) {
+	h.t.Helper()
+	var futures []jetstream.PubAckFuture
+	for _, e := range events {
+		msg := &nats.Msg{Subject: "hr.events." + e.Kind, Data: e.Body(), Header: nats.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, e.ID)
+		f, err := h.JS.PublishMsgAsync(msg)
+		if err != nil {
+			h.t.Fatalf("publish %s: %v", e.ID, err)
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			h.t.Fatalf("publish: %v", err)
+		case <-time.After(30 * time.Second):
+			h.t.Fatal("publish not acknowledged within 30s")
+		}
+	}
+}
+
+// StreamMsgs is how many messages a stream holds (0 when it cannot tell).
+func (h *Harness) StreamMsgs(name string) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := h.JS.Stream(ctx, name)
+	if err != nil {
+		return 0
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0
+	}
+	return info.State.Msgs
+}
+
 // ByEventID indexes results, failing the test if an Event has two.
 func ByEventID(t *testing.T, results []Result) map[string]Result {
 	t.Helper()

@@ -1,0 +1,86 @@
+package app_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+)
+
+// TestBacklogCostsWhatItNeeds: a shuffled backlog of life stories is taken
+// in whole before ChatHub is driven, so ChatHub sees each employee's final
+// state only: at most 1.1 times the calls that state needs (a list and a
+// synchronize call per 100 new operators per organization, a status call
+// per employee who ends on leave), and no operator created to be deleted.
+func TestBacklogCostsWhatItNeeds(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	rng := rand.New(rand.NewPCG(21, 21))
+	stories := genStories(rng, 300)
+	var all []testenv.Event
+	needOp, onLeave := map[int]int{}, 0
+	for _, s := range stories {
+		all = append(all, s.events...)
+		switch expectedState(s.events) {
+		case "on leave":
+			onLeave++
+			needOp[s.org]++
+		case "active":
+			needOp[s.org]++
+		}
+	}
+	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	h.PublishAsync(all)
+	h.Start(h.Config())
+	results := h.WaitResults(len(all), time.Minute)
+	assertNoneFailed(t, results)
+	assertChatHub(t, h.Sim, stories)
+
+	bound := onLeave
+	for _, n := range needOp {
+		bound += 1 + (n+99)/100
+	}
+	calls := 0
+	for _, n := range h.Sim.Counters().Calls {
+		calls += n
+	}
+	t.Logf("%d events of %d employees: %d ChatHub calls, lower bound %d (%.2fx): %v",
+		len(all), len(stories), calls, bound, float64(calls)/float64(bound), h.Sim.Counters().Calls)
+	if float64(calls) > 1.1*float64(bound) {
+		t.Errorf("%d ChatHub calls, want at most 1.1 x %d", calls, bound)
+	}
+	for _, c := range h.Sim.Changes() {
+		if c.Status == 2 {
+			t.Errorf("operator %d (%s) was deleted: created for someone who ends terminated", c.OperatorID, c.Name)
+		}
+	}
+}
+
+// TestOvertakenEventIsSkipped: a hire and a termination waiting together
+// create no operator; the hire is skipped, naming the termination, and
+// the termination is applied (CONTRACT §2).
+func TestOvertakenEventIsSkipped(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.PublishEvent(testenv.Event{ID: "h-x", Kind: "hired", Employee: "E-x", Name: "Brief Stay", Org: 24, At: t0})
+	h.PublishEvent(testenv.Event{ID: "t-x", Kind: "terminated", Employee: "E-x", Org: 24, At: t0.Add(time.Hour)})
+	h.PublishEvent(hire(1, 24))
+	h.Start(h.Config())
+	results := testenv.ByEventID(t, h.WaitResults(3, 30*time.Second))
+	if r := results["h-x"]; r.Outcome != hrevent.Skipped || !strings.Contains(r.Reason, `overtaken by terminated "t-x"`) {
+		t.Errorf("hire: %s %q, want skipped, overtaken by the termination", r.Outcome, r.Reason)
+	}
+	if r := results["t-x"]; r.Outcome != hrevent.Applied || r.OperatorID != 0 {
+		t.Errorf("termination: %s %q operator %d, want applied with no operator", r.Outcome, r.Reason, r.OperatorID)
+	}
+	if r := results[fmt.Sprint("hire-", 1)]; r.Outcome != hrevent.Applied {
+		t.Errorf("the neighbour's hire: %s %q", r.Outcome, r.Reason)
+	}
+	if n := h.Sim.Counters().CreatedByName["Brief Stay"]; n != 0 {
+		t.Errorf("%d operators created for an employee whose hire was overtaken", n)
+	}
+}
