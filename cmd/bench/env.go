@@ -208,3 +208,40 @@ func (c *collector) last() time.Time {
 	}
 	return t
 }
+
+// intakeDone waits until the worker's intake has acknowledged every event
+// up to stream sequence last, and says when it saw that.
+func (w *world) intakeDone(ctx context.Context, last uint64) (time.Time, error) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		if c, err := w.js.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker"); err == nil {
+			if info, err := c.Info(ctx); err == nil && info.AckFloor.Stream >= last {
+				return time.Now(), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return time.Time{}, fmt.Errorf("the intake did not take in %d events within 5 minutes", last)
+}
+
+// waitStream waits until stream holds at least n messages.
+func (w *world) waitStream(ctx context.Context, stream string, n uint64) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		if s, err := w.js.Stream(ctx, stream); err == nil {
+			if info, err := s.Info(ctx); err == nil && info.State.Msgs >= n {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not reach %d messages within 5 minutes", stream, n)
+}

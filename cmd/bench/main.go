@@ -32,6 +32,9 @@ type sizes struct {
 	drainHire int // hires in the rate-limited backlog
 	drainStat int // status changes in the rate-limited backlog
 	idle      int // single events for idle latency
+	waiting   int // changes dated a week ahead in row 7
+	paced     int // hires due now in row 7
+	scheduled int // changes dated seconds ahead in row 8
 }
 
 func main() {
@@ -43,7 +46,8 @@ func main() {
 		return
 	}
 	short := flag.Bool("short", false, "small sizes, done in under a minute")
-	s := sizes{ceiling: 100_000, naive: 2_000, hires: 20_000, mixed: 20_000, drainHire: 50, drainStat: 200, idle: 100}
+	s := sizes{ceiling: 100_000, naive: 2_000, hires: 20_000, mixed: 20_000, drainHire: 50, drainStat: 200, idle: 100,
+		waiting: 20_000, paced: 1_000, scheduled: 1_000}
 	flag.IntVar(&s.ceiling, "ceiling", s.ceiling, "messages for the broker ceilings")
 	flag.IntVar(&s.naive, "naive", s.naive, "events for the naive baseline")
 	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
@@ -52,7 +56,8 @@ func main() {
 	flag.StringVar(&only, "only", "", "run only these rows, e.g. 3,4 (ratios then use 1 for missing baselines)")
 	flag.Parse()
 	if *short {
-		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30}
+		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30,
+			waiting: 4_000, paced: 300, scheduled: 300}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -111,7 +116,7 @@ func run(ctx context.Context, s sizes) error {
 	return tw.Flush()
 }
 
-// runWorkerRows runs rows 3 to 6.
+// runWorkerRows runs rows 3 to 8.
 func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, add func(row)) error {
 	if want("3") {
 		w, err := benchWorkerHires(ctx, s.hires)
@@ -119,9 +124,9 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 			return fmt.Errorf("worker: %w", err)
 		}
 		add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
-			"backlog of %d hires; %.2fx 1a, %.2fx 1b, %.1fx naive; synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; "+
-				"publish->result at a steady %.0f/s: p50 %s p99 %s",
-			s.hires, w.rate/ackOnly, w.rate/floor, w.rate/naive, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
+			"backlog of %d hires, results %.2fx 1b, %.1fx naive; intake alone %.0f events/s (%.2fx 1b); synchronize calls %d (min %d, %.3fx); "+
+				"peak RSS %.1f MiB; publish->result at a steady %.0f/s: p50 %s p99 %s",
+			s.hires, w.rate/floor, w.rate/naive, w.intake, w.intake/floor, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
 			float64(w.peakRSS)/(1<<20), w.pace, w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
 	}
 	if want("4") {
@@ -135,10 +140,45 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 		}
 	}
 	if want("6") {
-		return idleRow(ctx, s, add)
+		if err := idleRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	if want("7") {
+		if err := waitingRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	if want("8") {
+		return lagRow(ctx, s, add)
 	}
 	return nil
 }
+
+func waitingRow(ctx context.Context, s sizes, add func(row)) error {
+	without, with, err := benchWaiting(ctx, s.waiting, s.paced)
+	if err != nil {
+		return fmt.Errorf("waiting changes: %w", err)
+	}
+	add(row{"7  due now beside waiting changes", fmt.Sprintf("p50 %.2fx", ratio(with.p50, without.p50)), fmt.Sprintf(
+		"%d hires at 500/s with %d changes dated a week ahead waiting: p50 %s p99 %s; without them: p50 %s p99 %s (p99 %.2fx)",
+		s.paced, s.waiting, with.p50.Round(100*time.Microsecond), with.p99.Round(100*time.Microsecond),
+		without.p50.Round(100*time.Microsecond), without.p99.Round(100*time.Microsecond), ratio(with.p99, without.p99))})
+	return nil
+}
+
+func lagRow(ctx context.Context, s sizes, add func(row)) error {
+	lag, early, err := benchScheduledLag(ctx, s.scheduled)
+	if err != nil {
+		return fmt.Errorf("scheduled lag: %w", err)
+	}
+	add(row{"8  scheduled changes: lag", fmt.Sprintf("p99 %s", lag.p99.Round(time.Millisecond)), fmt.Sprintf(
+		"%d hires dated 2-4 s ahead: ChatHub created them p50 %s, p99 %s after their time; earliest %s before it",
+		s.scheduled, lag.p50.Round(time.Millisecond), lag.p99.Round(time.Millisecond), early.Round(time.Millisecond))})
+	return nil
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
 
 func mixedRow(ctx context.Context, s sizes, add func(row)) error {
 	m, err := benchMixed(ctx, s.mixed)

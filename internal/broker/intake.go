@@ -36,6 +36,10 @@ type IntakeOptions struct {
 // stream has nothing more pending, before it sends what it has.
 const quietGap = 10 * time.Millisecond
 
+// trickleMax is how long a batch waits for stragglers while the stream
+// has nothing more pending.
+const trickleMax = 4 * quietGap
+
 // atHand is how long the batcher waits for a message it expects to be
 // buffered already.
 const atHand = 100 * time.Microsecond
@@ -139,12 +143,18 @@ func (in *Intake) gather(ctx context.Context, iter jetstream.MessagesContext) ([
 			return nil, err
 		}
 	}
-	deadline := time.Now().Add(in.opts.BatchMaxWait)
+	first := time.Now()
+	deadline := first.Add(in.opts.BatchMaxWait)
 	for len(batch) < in.opts.BatchMaxEvents {
 		wait := quietGap
-		if streamPending(batch[len(batch)-1]) > 0 {
+		switch {
+		case streamPending(batch[len(batch)-1]) > 0:
 			// More is in the stream: it is worth waiting for.
 			wait = time.Until(deadline)
+		case time.Since(first) >= trickleMax:
+			// A steady trickle: the reconciler waits for this batch, so
+			// it goes now; the reconciler gathers hires of its own.
+			wait = 0
 		}
 		// Past the deadline, only what is already at hand is taken.
 		wait = max(min(wait, time.Until(deadline)), atHand)

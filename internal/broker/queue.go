@@ -205,12 +205,18 @@ func (q *Queue) check(ctx context.Context, h *hold) bool {
 	case err != nil:
 		// Without word from the intake, do not wait on it.
 		h.on = false
-	case info.NumPending == 0 && info.NumAckPending == 0, info.AckFloor.Stream >= h.target && h.target != 0:
-		// Caught up with what the hold waited for.
+	case info.NumPending == 0 && (info.NumAckPending == 0 || info.AckFloor.Stream >= h.target && h.target != 0):
+		// Caught up with what the hold waited for, and nothing more is
+		// waiting to be taken in.
 		*h = hold{checked: now}
 	case h.capped:
-	case h.target == 0:
-		h.target, h.since, h.on = info.Delivered.Stream+info.NumPending, now, true
+	case h.target == 0 || info.AckFloor.Stream >= h.target:
+		// A new hold, or more arrived while it waited: a burst is still
+		// being published, so wait for that too, within the same HoldMax.
+		if h.since.IsZero() {
+			h.since = now
+		}
+		h.target, h.on = info.Delivered.Stream+info.NumPending, true
 	case now.Sub(h.since) >= q.opts.HoldMax:
 		q.log.Warn().Uint64("waiting_for_sequence", h.target).Uint64("ack_floor", info.AckFloor.Stream).
 			Msg("the intake has not caught up within the hold; reconciling meanwhile")

@@ -82,6 +82,17 @@ func (p *pending) take(n int, onlyWakes bool) ([]*slot, [][]jetstream.Msg) {
 	return slots, msgs
 }
 
+// onlyDeferred reports whether every waiting slot was left over by an
+// earlier round.
+func (p *pending) onlyDeferred() bool {
+	for _, s := range p.order {
+		if !s.change.Deferred {
+			return false
+		}
+	}
+	return true
+}
+
 // waiting counts the slots that could go in a round now.
 func (p *pending) waiting() int { return len(p.order) }
 
@@ -108,6 +119,7 @@ func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (again b
 		keep = append(keep, m)
 	}
 	p.msgs += len(deferred) - len(stale)
+	s.change.Deferred = s.change.Deferred || len(deferred) > 0
 	s.msgs = keep
 	if len(s.msgs) == 0 {
 		delete(p.slots, s.change.EmployeeID)

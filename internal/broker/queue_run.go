@@ -69,13 +69,15 @@ func (q *Queue) Run(ctx context.Context) error {
 			}
 			// Let changes that are streaming in arrive, so that a round
 			// takes them together, but not for longer than Settle.
+			// A round of only hires left over by other rounds waits for
+			// those still running: they leave more.
 			quiet := time.Since(lastIn)
-			streaming := n < q.opts.RoundMax && quiet < quietGap
+			streaming := n < q.opts.RoundMax && (quiet < quietGap || (running > 0 && p.onlyDeferred()))
 			if !onlyWakes && gathering.IsZero() {
 				gathering = time.Now()
 			}
-			if !onlyWakes && streaming && time.Since(gathering) < q.opts.Settle {
-				recheck.Reset(quietGap - quiet)
+			if !onlyWakes && streaming && time.Since(gathering) < min(q.opts.Settle, trickleMax) {
+				recheck.Reset(max(quietGap-quiet, holdPoll))
 				break
 			}
 			slots, msgs := p.take(q.opts.RoundMax, onlyWakes)

@@ -1,109 +1,142 @@
 package chathub
 
 import (
-	"slices"
 	"sync"
 	"time"
 )
 
-// listCache keeps each organization's operator list for a while, as the API
-// docs advise; the client's own writes invalidate it.
-type listCache struct {
+// nameCache keeps, per organization, its operators that are not deleted,
+// filed by NameKey: what adoption before a create needs, and no more. An
+// entry lives for the cache TTL (the API docs cache lists for a minute);
+// the client's own writes keep it current, and a write whose outcome is
+// unknown drops it.
+type nameCache struct {
 	ttl time.Duration
 
 	mu      sync.Mutex
-	entries map[int]cacheEntry
-	// gen counts invalidations, so that a list fetched while a write was
-	// under way is not stored as fresh.
+	entries map[int]*nameIndex
+	// gen counts changes, so that a list fetched while a write was under
+	// way is not stored as fresh.
 	gen uint64
 }
 
-type cacheEntry struct {
-	ops     []Operator
+type nameIndex struct {
+	byName  map[string][]Operator
+	keyOf   map[int64]string
 	fetched time.Time
 }
 
-func newListCache(ttl time.Duration) *listCache {
-	return &listCache{ttl: ttl, entries: make(map[int]cacheEntry)}
+func newNameCache(ttl time.Duration) *nameCache {
+	return &nameCache{ttl: ttl, entries: make(map[int]*nameIndex)}
 }
 
-// get returns a copy of the organization's list while it is fresh.
-func (c *listCache) get(orgID int) ([]Operator, bool) {
-	if c.ttl <= 0 {
-		return nil, false
-	}
+// lookup returns the operators of each name key, if the organization's
+// index is fresh.
+func (c *nameCache) lookup(orgID int, keys []string) (map[string][]Operator, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[orgID]
 	if !ok || time.Since(e.fetched) > c.ttl {
+		delete(c.entries, orgID)
 		return nil, false
 	}
-	return slices.Clone(e.ops), true
+	out := make(map[string][]Operator, len(keys))
+	for _, k := range keys {
+		if ops := e.byName[k]; len(ops) > 0 {
+			out[k] = append([]Operator(nil), ops...)
+		}
+	}
+	return out, true
 }
 
-// generation returns a token for put: a list is stored only if nothing was
-// invalidated since the token was taken.
-func (c *listCache) generation() uint64 {
+// generation returns a token for put: a list is stored only if nothing
+// changed since the token was taken.
+func (c *nameCache) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.gen
 }
 
-func (c *listCache) put(orgID int, ops []Operator, fetched time.Time, gen uint64) {
+// put files a freshly fetched list.
+func (c *nameCache) put(orgID int, ops []Operator, fetched time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
+	e := &nameIndex{byName: map[string][]Operator{}, keyOf: map[int64]string{}, fetched: fetched}
+	for _, op := range ops {
+		e.add(op)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
+	if gen == c.gen {
+		c.entries[orgID] = e
 	}
-	c.entries[orgID] = cacheEntry{ops: slices.Clone(ops), fetched: fetched}
 }
 
-func (c *listCache) invalidate(orgID int) {
+func (e *nameIndex) add(op Operator) {
+	if op.Status == StatusDeleted {
+		return
+	}
+	k := NameKey(op.Name)
+	op.Organization = nil
+	e.byName[k] = append(e.byName[k], op)
+	e.keyOf[op.ID] = k
+}
+
+func (c *nameCache) invalidate(orgID int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	delete(c.entries, orgID)
 }
 
-// update changes a cached list in place after a write whose effect is
-// known, so that a burst of writes does not cost a list call each.
-func (c *listCache) update(orgID int, change func([]Operator) []Operator) {
+// added files operators the client just created.
+func (c *nameCache) added(orgID int, ops []Operator) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	if e, ok := c.entries[orgID]; ok {
-		e.ops = change(e.ops)
-		c.entries[orgID] = e
-	}
-}
-
-// updateOperator sets an operator's status in every list that holds it.
-func (c *listCache) updateOperator(id int64, status Status) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for org, e := range c.entries {
-		for i := range e.ops {
-			if e.ops[i].ID == id {
-				e.ops[i].Status = status
-				c.entries[org] = e
-			}
+		for _, op := range ops {
+			e.add(op)
 		}
 	}
 }
 
-// invalidateOperator drops every list that holds the operator, or every
-// list when none is known to hold it.
-func (c *listCache) invalidateOperator(id int64) {
+// statusSet records an operator's new status in the index that holds it.
+func (c *nameCache) statusSet(id int64, status Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, e := range c.entries {
+		k, ok := e.keyOf[id]
+		if !ok {
+			continue
+		}
+		ops := e.byName[k]
+		for i := range ops {
+			if ops[i].ID != id {
+				continue
+			}
+			if status == StatusDeleted {
+				e.byName[k] = append(ops[:i:i], ops[i+1:]...)
+				delete(e.keyOf, id)
+			} else {
+				ops[i].Status = status
+			}
+			break
+		}
+	}
+}
+
+// forgetOperator drops every index that holds the operator, or every
+// index when none is known to hold it (it may have been deleted).
+func (c *nameCache) forgetOperator(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	found := false
 	for org, e := range c.entries {
-		if _, ok := FindByID(e.ops, id); ok {
+		if _, ok := e.keyOf[id]; ok {
 			delete(c.entries, org)
 			found = true
 		}

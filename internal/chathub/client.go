@@ -53,7 +53,7 @@ type Client struct {
 	limiter     Limiter
 	retryWindow time.Duration
 	maxBody     int64
-	cache       *listCache
+	cache       *nameCache
 	observe     CallObserver
 	observeWait func(time.Duration)
 	userAgent   string
@@ -121,13 +121,13 @@ func WithRetryWindow(d time.Duration) Option {
 	}
 }
 
-// WithCacheTTL keeps operator lists for d (0: no cache).
+// WithCacheTTL keeps each organization's name index for d (0: no cache).
 func WithCacheTTL(d time.Duration) Option {
 	return func(c *Client) error {
 		if d < 0 {
 			return fmt.Errorf("cache TTL %s is negative", d)
 		}
-		c.cache = newListCache(d)
+		c.cache = newNameCache(d)
 		return nil
 	}
 }
@@ -181,7 +181,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		limiter:     NewPacer(DefaultRateLimit),
 		retryWindow: DefaultRetryWindow,
 		maxBody:     DefaultMaxBodySize,
-		cache:       newListCache(DefaultCacheTTL),
+		cache:       newNameCache(DefaultCacheTTL),
 		observe:     func(string, int, time.Duration) {},
 		userAgent:   "chathub-operator-worker",
 	}
@@ -245,10 +245,6 @@ func (c *Client) GoString() string { return c.String() }
 
 // BaseURL returns the API's base URL.
 func (c *Client) BaseURL() string { return c.baseURL.String() }
-
-// Invalidate drops the cached list of one organization, so that the next
-// ListOperators asks ChatHub.
-func (c *Client) Invalidate(orgID int) { c.cache.invalidate(orgID) }
 
 // do sends one request and decodes a success body into v (when v is not
 // nil). It waits on the limiter first, and turns every failure into an

@@ -86,49 +86,61 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 }
 
-// TestListCacheFollowsWrites: the client's own successful writes update
-// the cached list; a write with an unknown outcome drops it.
-func TestListCacheFollowsWrites(t *testing.T) {
+// TestNameIndexFollowsWrites: FindByNames answers from a name index of the
+// operators not deleted, kept current by the client's own successful
+// writes; a write with an unknown outcome drops it; ListOperators always
+// asks ChatHub.
+func TestNameIndexFollowsWrites(t *testing.T) {
 	t.Parallel()
 	sim, srv := startSim(t)
 	c := newClient(t, srv.URL, chathub.WithCacheTTL(time.Minute))
 	ctx := t.Context()
 	id := sim.AddOperator(24, "Mike Wilson", 0)
-
-	for range 3 {
-		if _, err := c.ListOperators(ctx, 24); err != nil {
+	names := []string{"mike wilson ", "New", "Lost"}
+	find := func() map[string][]chathub.Operator {
+		t.Helper()
+		found, err := c.FindByNames(ctx, 24, names, false)
+		if err != nil {
 			t.Fatal(err)
+		}
+		return found
+	}
+	for range 3 {
+		if got := find(); len(got["mike wilson"]) != 1 || got["mike wilson"][0].ID != id {
+			t.Fatalf("found %+v, want Mike by a case-insensitive name", got)
 		}
 	}
 	if n := sim.Counters().Calls["list"]; n != 1 {
-		t.Fatalf("list calls = %d, want 1 while the cache is fresh", n)
+		t.Fatalf("list calls = %d, want 1 while the index is fresh", n)
 	}
 	if err := c.SetStatus(ctx, id, chathub.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
-	ops, err := c.ListOperators(ctx, 24)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ops[0].Status != chathub.StatusDeleted {
-		t.Errorf("status after SetStatus = %v, want the cache invalidated and deleted seen", ops[0].Status)
+	if got := find(); len(got["mike wilson"]) != 0 {
+		t.Errorf("after deleting Mike: %+v, want no operator to adopt", got)
 	}
 	if _, err := c.Synchronize(ctx, []chathub.NewOperator{{OrganizationID: 24, Name: "New"}}); err != nil {
 		t.Fatal(err)
 	}
-	if ops, _ := c.ListOperators(ctx, 24); len(ops) != 2 || ops[1].Name != "New" {
-		t.Errorf("list after Synchronize = %+v, want Mike and New", ops)
+	if got := find(); len(got["new"]) != 1 {
+		t.Errorf("after Synchronize: %+v, want New", got)
 	}
 	if n := sim.Counters().Calls["list"]; n != 1 {
-		t.Errorf("list calls = %d, want still 1: successful writes update the cache", n)
+		t.Errorf("list calls = %d, want still 1: successful writes update the index", n)
 	}
 	sim.SetFaults(chathubsim.Faults{SyncDropRate: 1})
 	if _, err := c.Synchronize(ctx, []chathub.NewOperator{{OrganizationID: 24, Name: "Lost"}}); !errors.Is(err, chathub.ErrOutcomeUnknown) {
 		t.Fatalf("err = %v, want outcome unknown", err)
 	}
 	sim.SetFaults(chathubsim.Faults{})
-	if ops, _ := c.ListOperators(ctx, 24); len(ops) != 3 || sim.Counters().Calls["list"] != 2 {
-		t.Errorf("after an unknown outcome: %d operators from %d list calls, want 3 from a fresh list", len(ops), sim.Counters().Calls["list"])
+	if got := find(); len(got["lost"]) != 1 || sim.Counters().Calls["list"] != 2 {
+		t.Errorf("after an unknown outcome: %+v from %d list calls, want Lost from a fresh list", got, sim.Counters().Calls["list"])
+	}
+	if _, err := c.FindByNames(ctx, 24, names, true); err != nil || sim.Counters().Calls["list"] != 3 {
+		t.Errorf("fresh: %v, %d list calls, want a list call", err, sim.Counters().Calls["list"])
+	}
+	if ops, err := c.ListOperators(ctx, 24); err != nil || len(ops) != 3 || sim.Counters().Calls["list"] != 4 {
+		t.Errorf("ListOperators: %d operators, %v; want all 3 from ChatHub", len(ops), err)
 	}
 }
 

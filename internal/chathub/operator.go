@@ -85,19 +85,9 @@ func FindByName(ops []Operator, name string) []Operator {
 	return found
 }
 
-// NameKey is the key under which IndexByName files a name: trimmed and
+// NameKey is the key under which FindByNames files a name: trimmed and
 // lower-cased, so that names FindByName matches share a key.
 func NameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
-
-// IndexByName files operators by NameKey, for many look-ups in one list.
-func IndexByName(ops []Operator) map[string][]Operator {
-	idx := make(map[string][]Operator, len(ops))
-	for _, op := range ops {
-		k := NameKey(op.Name)
-		idx[k] = append(idx[k], op)
-	}
-	return idx
-}
 
 // FindByID returns the operator of ops with the given id.
 func FindByID(ops []Operator, id int64) (Operator, bool) {

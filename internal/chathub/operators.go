@@ -13,16 +13,12 @@ import (
 )
 
 // ListOperators returns every operator of the organization, deleted ones
-// included. It answers from the cache while the list is fresh, and retries
-// transient trouble within the retry window.
+// included, asking ChatHub each time, and retries transient trouble within
+// the retry window.
 func (c *Client) ListOperators(ctx context.Context, orgID int) ([]Operator, error) {
 	if orgID <= 0 {
 		return nil, fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
 	}
-	if ops, ok := c.cache.get(orgID); ok {
-		return ops, nil
-	}
-	gen := c.cache.generation()
 	var ops []Operator
 	err := c.retry(ctx, func() error {
 		ops = nil
@@ -31,8 +27,41 @@ func (c *Client) ListOperators(ctx context.Context, orgID int) ([]Operator, erro
 	if err != nil {
 		return nil, fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
 	}
-	c.cache.put(orgID, ops, time.Now(), gen)
 	return ops, nil
+}
+
+// FindByNames returns, per NameKey of names, the organization's operators
+// of that name that are not deleted. It answers from the organization's
+// name index while it is fresh (see WithCacheTTL) and lists the
+// organization otherwise, or always when fresh is set: after a create
+// whose outcome is unknown, only a new list tells.
+func (c *Client) FindByNames(ctx context.Context, orgID int, names []string, fresh bool) (map[string][]Operator, error) {
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = NameKey(n)
+	}
+	if fresh {
+		c.cache.invalidate(orgID)
+	} else if found, ok := c.cache.lookup(orgID, keys); ok {
+		return found, nil
+	}
+	gen := c.cache.generation()
+	ops, err := c.ListOperators(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	c.cache.put(orgID, ops, time.Now(), gen)
+	found := map[string][]Operator{}
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
+	}
+	for _, op := range ops {
+		if k := NameKey(op.Name); want[k] && op.Status != StatusDeleted {
+			found[k] = append(found[k], op)
+		}
+	}
+	return found, nil
 }
 
 // Synchronize creates the operators, one per item, and returns what ChatHub
@@ -63,22 +92,24 @@ func (c *Client) Synchronize(ctx context.Context, ops []NewOperator) ([]Operator
 	return created, nil
 }
 
-// addToCache appends what synchronize created to the cached lists. When the
-// answer does not match the request item by item, the lists are dropped
+// addToCache files what synchronize created in the name indexes. When the
+// answer does not match the request item by item, the indexes are dropped
 // instead: what was made for which organization is then unsure.
 func (c *Client) addToCache(req []NewOperator, created []Operator) {
 	matched := len(created) == len(req)
 	for i := 0; matched && i < len(req); i++ {
 		matched = strings.EqualFold(strings.TrimSpace(created[i].Name), req[i].Name)
 	}
+	byOrg := map[int][]Operator{}
 	for i, op := range req {
 		if !matched {
 			c.cache.invalidate(op.OrganizationID)
 			continue
 		}
-		made := created[i]
-		made.Organization = &Organization{ID: op.OrganizationID}
-		c.cache.update(op.OrganizationID, func(ops []Operator) []Operator { return append(ops, made) })
+		byOrg[op.OrganizationID] = append(byOrg[op.OrganizationID], created[i])
+	}
+	for org, ops := range byOrg {
+		c.cache.added(org, ops)
 	}
 }
 
@@ -99,10 +130,10 @@ func (c *Client) SetStatus(ctx context.Context, id int64, status Status) error {
 		return c.do(ctx, EndpointStatus, http.MethodPost, "/api/operator/status", body, nil)
 	})
 	if err != nil {
-		c.cache.invalidateOperator(id)
+		c.cache.forgetOperator(id)
 		return fmt.Errorf("cannot set operator %d to %s: %w", id, status, err)
 	}
-	c.cache.updateOperator(id, status)
+	c.cache.statusSet(id, status)
 	return nil
 }
 

@@ -35,7 +35,7 @@ type Intake struct {
 }
 
 // recordCacheSize bounds the records kept between batches (a few MiB).
-const recordCacheSize = 10_000
+const recordCacheSize = 4096
 
 // New returns the intake and the reconciler of one worker, which share a
 // cache of the records it last read or wrote.

@@ -42,8 +42,10 @@ type (
 
 	// ChatHub is what the reconciler needs of the ChatHub client.
 	ChatHub interface {
-		ListOperators(ctx context.Context, orgID int) ([]chathub.Operator, error)
-		Invalidate(orgID int)
+		// FindByNames returns per chathub.NameKey the organization's
+		// operators of those names that are not deleted; fresh asks
+		// ChatHub rather than the client's cache.
+		FindByNames(ctx context.Context, orgID int, names []string, fresh bool) (map[string][]chathub.Operator, error)
 		Synchronize(ctx context.Context, ops []chathub.NewOperator) ([]chathub.Operator, error)
 		SetStatus(ctx context.Context, id int64, status chathub.Status) error
 	}

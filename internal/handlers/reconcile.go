@@ -21,6 +21,8 @@ type Change struct {
 	Since time.Time
 	// More: further changes wait behind this round.
 	More bool
+	// Deferred: an earlier round left this change for a later one.
+	Deferred bool
 }
 
 // Report tells the broker about a round as a whole.

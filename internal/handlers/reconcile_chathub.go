@@ -45,11 +45,13 @@ func eachOrg(groups map[int][]*job, fn func(org int, jobs []*job)) {
 func (rc *Reconciler) adopt(ctx context.Context, jobs []*job) {
 	groups := byOrg(jobs, func(j *job) bool { return j.rec.Pending != nil })
 	eachOrg(groups, func(org int, group []*job) {
-		// After an unknown outcome the cached list may predate the create.
-		if slices.ContainsFunc(group, func(j *job) bool { return j.prior }) {
-			rc.hub.Invalidate(org)
+		// After an unknown outcome the cached index may predate the create.
+		fresh := slices.ContainsFunc(group, func(j *job) bool { return j.prior })
+		names := make([]string, len(group))
+		for i, j := range group {
+			names[i] = j.rec.Pending.Name
 		}
-		ops, err := rc.hub.ListOperators(ctx, org)
+		byName, err := rc.hub.FindByNames(ctx, org, names, fresh)
 		if err != nil {
 			for _, j := range group {
 				j.fail("list the organization's operators", err)
@@ -66,7 +68,7 @@ func (rc *Reconciler) adopt(ctx context.Context, jobs []*job) {
 			}
 			return 0
 		})
-		rc.adoptByName(ctx, org, group, chathub.IndexByName(ops))
+		rc.adoptByName(ctx, org, group, byName)
 		for _, j := range group {
 			// Nothing to adopt. A pending create the state no longer
 			// needs was never made, so it is dropped.
@@ -89,7 +91,7 @@ func (rc *Reconciler) adoptByName(ctx context.Context, org int, group []*job, by
 		var found []chathub.Operator
 		for _, j := range todo {
 			for _, op := range byName[chathub.NameKey(j.rec.Pending.Name)] {
-				if op.Status == chathub.StatusDeleted || taken[op.ID] || !strings.EqualFold(strings.TrimSpace(op.Name), j.rec.Pending.Name) {
+				if taken[op.ID] || !strings.EqualFold(strings.TrimSpace(op.Name), j.rec.Pending.Name) {
 					continue
 				}
 				taken[op.ID] = true

@@ -13,7 +13,8 @@ import (
 // ChatHub calls, so that its leases outlast it by far. While more changes
 // wait, an organization's hires that would make its last synchronize call
 // short of BatchMaxSize wait for the next round, where they fill a call
-// with the hires that follow, but never longer than BatchMaxWait.
+// with the hires that follow, but never longer than BatchMaxWait after
+// they were first offered to a round.
 func (rc *Reconciler) choose(jobs []*job) []*job {
 	budget := int(rc.cfg.RateLimit)
 	if rc.cfg.RateLimit > 0 {
