@@ -176,9 +176,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // kept in the bucket every replica shares.
 func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
 	cfg := w.cfg
-	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit))
+	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit, cfg.ChatHubRateMargin))
 	if cfg.ChatHubRateLimit > 0 && cfg.ChatHubRateScope == "deployment" {
-		shared, err := ratelimit.NewShared(kv, cfg.ChatHubRateLimit)
+		shared, err := ratelimit.NewShared(kv, cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)
 		if err != nil {
 			return nil, fmt.Errorf("CHATHUB_RATE_LIMIT: %w", err)
 		}

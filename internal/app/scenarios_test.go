@@ -354,7 +354,10 @@ func TestRenewedTokenFileIsPickedUp(t *testing.T) {
 }
 
 // TestReplicasShareTheRateLimit: two workers with CHATHUB_RATE_LIMIT=10
-// together never put more than 10 calls in a second at ChatHub.
+// together never put more than 10 calls in a second at ChatHub. The
+// limiter's own promise (starts spaced, under load) is tested where it is
+// made, in internal/ratelimit; here arrivals at the simulator may jitter
+// by up to CHATHUB_RATE_MARGIN, set wide for a loaded CI machine.
 func TestReplicasShareTheRateLimit(t *testing.T) {
 	t.Parallel()
 	h := testenv.New(t)
@@ -363,17 +366,23 @@ func TestReplicasShareTheRateLimit(t *testing.T) {
 		h.PublishEvent(hire(i, 24))
 		h.PublishEvent(testenv.Event{ID: fmt.Sprint("leave-", i), Kind: "leave_started", Employee: fmt.Sprint("E-", i), Org: 24, At: t0.Add(time.Hour)})
 	}
-	cfg := h.Config(func(c *config.Config) { c.ChatHubRateLimit, c.BatchMaxSize = 10, 5 })
+	cfg := h.Config(func(c *config.Config) {
+		c.ChatHubRateLimit, c.ChatHubRateMargin, c.BatchMaxSize = 10, 150*time.Millisecond, 5
+	})
+	start := time.Now()
 	h.Start(cfg)
 	h.Start(cfg)
 	results := h.WaitResults(60, time.Minute)
 	assertNoneFailed(t, results)
 	arrivals := h.Sim.Arrivals()
-	if most := chathubsim.MaxInWindow(arrivals, time.Second-20*time.Millisecond); most > 10 {
+	if most := chathubsim.MaxInWindow(arrivals, time.Second); most > 10 {
 		t.Errorf("%d calls within one second from two workers, want at most 10", most)
 	}
 	if n := h.Sim.Counters().Calls["status"]; n < 30 {
 		t.Errorf("%d status calls, want at least 30", n)
+	}
+	if min := time.Duration(len(arrivals)-1) * time.Second / 10; time.Since(start) < min {
+		t.Errorf("%d calls in %s, want at least %s at a shared 10/s", len(arrivals), time.Since(start), min)
 	}
 	t.Logf("%d calls, at most %d in any second", len(arrivals), chathubsim.MaxInWindow(arrivals, time.Second))
 }

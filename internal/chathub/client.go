@@ -91,7 +91,7 @@ func WithRateLimit(rps float64) Option {
 		if rps < 0 {
 			return fmt.Errorf("rate limit %v is negative", rps)
 		}
-		c.limiter = NewPacer(rps)
+		c.limiter = NewPacer(rps, DefaultRateMargin)
 		return nil
 	}
 }
@@ -178,7 +178,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		baseURL:     u,
 		http:        &http.Client{},
 		timeout:     DefaultTimeout,
-		limiter:     NewPacer(DefaultRateLimit),
+		limiter:     NewPacer(DefaultRateLimit, DefaultRateMargin),
 		retryWindow: DefaultRetryWindow,
 		maxBody:     DefaultMaxBodySize,
 		cache:       newNameCache(DefaultCacheTTL),

@@ -17,7 +17,21 @@ type Limiter interface {
 	HoldUntil(t time.Time)
 }
 
-// Pacer is a Limiter that starts calls at least 1/rps seconds apart, as the
+// DefaultRateMargin is how much the arrivals of calls at ChatHub may
+// jitter (network, scheduling) without a one-second window there holding
+// more than the rate limit: calls start (1 s + margin)/rps apart.
+const DefaultRateMargin = 25 * time.Millisecond
+
+// Interval is the gap between call starts for rps calls a second with
+// margin for jitter: any rps+1 starts in a row span 1 s + margin.
+func Interval(rps float64, margin time.Duration) time.Duration {
+	if rps <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second+margin) / rps)
+}
+
+// Pacer is a Limiter that starts calls at least Interval apart, as the
 // API docs' own throttle does. It never bursts, so no one-second window
 // holds more than rps call starts.
 //
@@ -36,14 +50,11 @@ type Pacer struct {
 	heldUntil time.Time
 }
 
-// NewPacer returns a Pacer for rps calls a second; rps <= 0 means no limit
-// (a 429 still holds every caller back).
-func NewPacer(rps float64) *Pacer {
-	p := &Pacer{turn: make(chan struct{}, 1)}
-	if rps > 0 {
-		p.interval = time.Duration(float64(time.Second) / rps)
-	}
-	return p
+// NewPacer returns a Pacer for rps calls a second with margin for jitter
+// (see Interval); rps <= 0 means no limit (a 429 still holds every caller
+// back).
+func NewPacer(rps float64, margin time.Duration) *Pacer {
+	return &Pacer{turn: make(chan struct{}, 1), interval: Interval(rps, margin)}
 }
 
 // Wait blocks until the hold is over and at least 1/rps has passed since

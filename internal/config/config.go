@@ -33,12 +33,15 @@ type Config struct {
 	NATSURL   string `env:"NATS_URL"`
 	NATSCreds string `env:"NATS_CREDS"`
 
-	ChatHubBaseURL   string        `env:"CHATHUB_BASE_URL"`
-	ChatHubToken     Secret        `env:"CHATHUB_TOKEN"`
-	ChatHubTokenFile string        `env:"CHATHUB_TOKEN_FILE"`
-	ChatHubRateLimit float64       `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
-	ChatHubRateScope string        `env:"CHATHUB_RATE_SCOPE" envDefault:"deployment"`
-	ChatHubTimeout   time.Duration `env:"CHATHUB_TIMEOUT" envDefault:"15s"`
+	ChatHubBaseURL   string  `env:"CHATHUB_BASE_URL"`
+	ChatHubToken     Secret  `env:"CHATHUB_TOKEN"`
+	ChatHubTokenFile string  `env:"CHATHUB_TOKEN_FILE"`
+	ChatHubRateLimit float64 `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
+	ChatHubRateScope string  `env:"CHATHUB_RATE_SCOPE" envDefault:"deployment"`
+	// ChatHubRateMargin is how much arrivals at ChatHub may jitter
+	// without a one-second window there holding more than the limit.
+	ChatHubRateMargin time.Duration `env:"CHATHUB_RATE_MARGIN" envDefault:"25ms"`
+	ChatHubTimeout    time.Duration `env:"CHATHUB_TIMEOUT" envDefault:"15s"`
 
 	BatchMaxSize int           `env:"BATCH_MAX_SIZE" envDefault:"100"`
 	BatchMaxWait time.Duration `env:"BATCH_MAX_WAIT" envDefault:"200ms"`
@@ -138,6 +141,9 @@ func (c *Config) validate(needs Needs) error {
 	}
 	if c.ChatHubRateScope != "deployment" && c.ChatHubRateScope != "process" {
 		bad("CHATHUB_RATE_SCOPE must be deployment (all replicas share CHATHUB_RATE_LIMIT) or process (each replica has it)")
+	}
+	if c.ChatHubRateMargin < 0 || c.ChatHubRateMargin >= time.Second {
+		bad("CHATHUB_RATE_MARGIN must be a duration from 0 to under 1s, such as 25ms")
 	}
 	if c.ChatHubTimeout <= 0 {
 		bad("CHATHUB_TIMEOUT must be a positive duration such as 15s")

@@ -8,94 +8,83 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-)
 
-// wakeMargin widens each slot a little: a caller that wakes late must not
-// bring the next one, woken on time, closer than 1/rps.
-const wakeMargin = time.Millisecond
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+)
 
 // Key is where the shared schedule lives in the bucket.
 const Key = "ratelimit.chathub"
 
-// schedule is the value at Key: when the next call may start, and until
+// schedule is the value at Key: when the last call started, and until
 // when a 429 holds every caller (Unix nanoseconds).
 type schedule struct {
-	Next int64 `json:"next"`
+	Last int64 `json:"last"`
 	Hold int64 `json:"hold"`
 }
 
-// Shared is a chathub.Limiter whose schedule is kept in KV. Each call takes
-// the next free start time with a revision-checked write, so calls of all
-// replicas together start at least 1/rps apart. Its precision is that of
+// Shared is a chathub.Limiter whose schedule is kept in KV. A caller waits
+// until one interval after the last start (and any hold), then claims the
+// start with a write checked against the revision it read: the one whose
+// write lands starts at once, the others look again. So starts of all
+// replicas are at least an interval apart as they happen, whatever the
+// scheduler's delays, not as they were planned. Its precision is that of
 // the replicas' clocks (NTP keeps them within milliseconds).
 type Shared struct {
 	kv       jetstream.KeyValue
 	interval time.Duration
 	now      func() time.Time
 
-	// mu serialises this process's callers, so that its own goroutines do
-	// not race each other for the key; only replicas do.
-	mu sync.Mutex
+	// turn lets one caller of this process compete at a time; only
+	// replicas race each other for the key.
+	turn chan struct{}
 }
 
-// NewShared paces calls to rps a second across everyone using kv.
-func NewShared(kv jetstream.KeyValue, rps float64) (*Shared, error) {
+// NewShared paces calls to rps a second, with margin for jitter (see
+// chathub.Interval), across everyone using kv.
+func NewShared(kv jetstream.KeyValue, rps float64, margin time.Duration) (*Shared, error) {
 	if rps <= 0 {
 		return nil, fmt.Errorf("rate %v is not positive", rps)
 	}
-	return &Shared{kv: kv, interval: time.Duration(float64(time.Second)/rps) + wakeMargin, now: time.Now}, nil
+	return &Shared{kv: kv, interval: chathub.Interval(rps, margin), now: time.Now, turn: make(chan struct{}, 1)}, nil
 }
 
-// Wait reserves the next start time and sleeps until it.
+// Wait returns once the caller may start its call, or ctx is done.
 func (s *Shared) Wait(ctx context.Context) error {
-	at, err := s.reserve(ctx)
-	if err != nil {
-		return err
-	}
-	d := time.Until(at)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
+	case s.turn <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
-}
-
-// reserve takes the next free slot: no earlier than now, the previous
-// slot plus the interval, and the end of any hold.
-func (s *Shared) reserve(ctx context.Context) (time.Time, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range 100 {
+	defer func() { <-s.turn }()
+	for range 1000 {
 		sch, rev, err := s.load(ctx)
 		if err != nil {
-			return time.Time{}, err
+			return err
 		}
-		slot := max(s.now().UnixNano(), sch.Next, sch.Hold)
-		sch.Next = slot + int64(s.interval)
-		if err := s.store(ctx, sch, rev); errors.Is(err, errConflict) {
-			continue
-		} else if err != nil {
-			return time.Time{}, err
+		at := time.Unix(0, max(sch.Last+int64(s.interval), sch.Hold))
+		if d := at.Sub(s.now()); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			// The schedule may have moved meanwhile: the claim below
+			// fails then, and the caller looks again.
 		}
-		return time.Unix(0, slot), nil
+		sch.Last = s.now().UnixNano()
+		switch err := s.store(ctx, sch, rev); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, errConflict):
+			return err
+		}
 	}
-	return time.Time{}, errors.New("cannot reserve a ChatHub call: the shared schedule keeps changing")
+	return errors.New("cannot start a ChatHub call: the shared schedule keeps changing")
 }
 
 // HoldUntil makes every replica's callers wait until t.
 func (s *Shared) HoldUntil(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for range 100 {
@@ -143,4 +132,16 @@ func (s *Shared) store(ctx context.Context, sch schedule, rev uint64) error {
 		return fmt.Errorf("cannot write the shared rate limit: %w", err)
 	}
 	return nil
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
