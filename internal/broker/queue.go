@@ -64,7 +64,11 @@ type Queue struct {
 	// changesPending is how many record changes the stream held beyond
 	// the last one fetched.
 	changesPending atomic.Uint64
-	in             chan jetstream.Msg
+	// holding: rounds wait for the intake, so record changes are left in
+	// the stream meanwhile, where newer ones replace older ones, and the
+	// intake has the broker to itself.
+	holding atomic.Bool
+	in      chan jetstream.Msg
 	// room is how many more messages the queue may hold; fetchers take
 	// from it, acknowledgements give back.
 	room chan struct{}
@@ -114,6 +118,13 @@ func (q *Queue) Ready() error {
 // is room for, until ctx is done.
 func (q *Queue) fetch(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
+		if cons == q.changes && q.holding.Load() {
+			select {
+			case <-ctx.Done():
+			case <-time.After(holdPoll):
+			}
+			continue
+		}
 		n := q.reserve(ctx)
 		if n == 0 {
 			return

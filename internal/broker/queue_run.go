@@ -60,12 +60,16 @@ func (q *Queue) Run(ctx context.Context) error {
 		// Start rounds while there is room, work, and no reason to wait.
 		for running < q.opts.Rounds && !q.paused.Load() && ctx.Err() == nil {
 			n := p.waiting()
-			if n == 0 {
+			if n == 0 && !q.holding.Load() {
 				break
 			}
 			onlyWakes := q.check(ctx, &h)
+			q.holding.Store(onlyWakes)
 			if onlyWakes {
 				recheck.Reset(holdPoll)
+			}
+			if n == 0 {
+				break
 			}
 			// Let changes that are streaming in arrive, so that a round
 			// takes them together, but not for longer than Settle.

@@ -37,7 +37,14 @@ const maxRounds = 8
 func (in *Intake) record(ctx context.Context, entries []*entry) {
 	todo, fresh := entries, false
 	for range maxRounds {
-		in.each(ctx, todo, func(ctx context.Context, e *entry) { in.merge(ctx, e, fresh) })
+		if fresh {
+			in.each(ctx, todo, func(ctx context.Context, e *entry) { in.merge(ctx, e, true) })
+		} else {
+			// From the cache: no round trip to overlap.
+			for _, e := range todo {
+				in.merge(ctx, e, false)
+			}
+		}
 		var writes, verify []*entry
 		for _, e := range todo {
 			switch {

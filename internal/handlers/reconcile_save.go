@@ -33,6 +33,7 @@ func (rc *Reconciler) settle(ctx context.Context, jobs []*job, report *Report) {
 		case errors.Is(j.err, chathub.ErrUnauthorized):
 			report.Unauthorized, report.Org = true, r.OrganizationID
 			e.Retry = r.Retry
+			rc.cfg.Metrics.Retry("unauthorized")
 		case ctx.Err() != nil:
 			// Stopping: the work is handed back as it stands.
 			e.Retry = r.Retry
@@ -44,6 +45,7 @@ func (rc *Reconciler) settle(ctx context.Context, jobs []*job, report *Report) {
 			delay := max(rc.cfg.backoffDelay(prev+1), chathub.RetryAfter(j.err))
 			e.Retry = &employee.Retry{Attempts: prev + 1, NextAt: now.Add(delay), Err: j.err.Error()}
 			e.Bumped = due
+			rc.cfg.Metrics.Retry("chathub")
 			rc.log.Warn().Str("employee_id", j.change.EmployeeID).Int("organization_id", r.OrganizationID).
 				Int("attempt", prev+1).Dur("retry_in", delay).Err(j.err).Msg("will retry")
 		}

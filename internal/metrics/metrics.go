@@ -44,7 +44,7 @@ func New() *Metrics {
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "events_total",
 		Help: "HR events with a final result, by kind and outcome."}, []string{"kind", "outcome"})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "retries_total",
-		Help: "Messages handed back to JetStream to be tried again (naks), by reason."}, []string{"reason"})
+		Help: "Work to be tried again, by reason: chathub and unauthorized (an employee's reconcile), store, results and busy (a message handed back)."}, []string{"reason"})
 	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "batch_events",
 		Help: "Messages per batch taken off the stream.", Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
 	m.batchDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "batch_duration_seconds",
