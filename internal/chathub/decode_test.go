@@ -58,20 +58,3 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("FindByID(103) = %+v, %v", op, ok)
 	}
 }
-
-func TestCheckName(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, want string }{
-		{"Alex Brown", ""},
-		{"", "must not be blank"},
-		{string(make([]rune, 100)), "must not contain control characters"},
-		{"Ünïcødé ✓", ""},
-		{"a\x7fb", "must not contain control characters"},
-		{"\xff", "is not valid UTF-8"},
-	}
-	for _, tt := range tests {
-		if got := chathub.CheckName(tt.name); got != tt.want {
-			t.Errorf("CheckName(%q) = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/chathub-operator-worker/worker/internal/opname"
 )
 
 // ListOperators returns every operator of the organization, deleted ones
@@ -78,7 +79,7 @@ func (c *Client) Synchronize(ctx context.Context, ops []NewOperator) ([]Operator
 	}
 	body := make([]NewOperator, len(ops))
 	for i, op := range ops {
-		body[i] = NewOperator{OrganizationID: op.OrganizationID, Name: NormalizeName(op.Name)}
+		body[i] = NewOperator{OrganizationID: op.OrganizationID, Name: opname.Normalize(op.Name)}
 	}
 	var created []Operator
 	if err := c.do(ctx, EndpointSynchronize, http.MethodPost, "/api/operator/synchronize", body, &created); err != nil {

@@ -2,34 +2,9 @@ package chathub
 
 import (
 	"errors"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/chathub-operator-worker/worker/internal/opname"
 )
-
-// MaxNameLength is the longest operator name ChatHub accepts, in Unicode
-// code points.
-const MaxNameLength = 100
-
-// NormalizeName trims the white space around name, as the worker and the
-// API docs do before sending it.
-func NormalizeName(name string) string { return strings.TrimSpace(name) }
-
-// CheckName reports why a (normalized) operator name would be rejected, or
-// "" when it is acceptable.
-func CheckName(name string) string {
-	switch {
-	case !utf8.ValidString(name):
-		return "is not valid UTF-8"
-	case name == "":
-		return "must not be blank"
-	case utf8.RuneCountInString(name) > MaxNameLength:
-		return "must be at most 100 characters"
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "must not contain control characters"
-	}
-	return ""
-}
 
 // ValidateNewOperators checks every item as the API docs ask clients to,
 // and returns all problems together, each a *ValidationError naming the
@@ -40,7 +15,7 @@ func ValidateNewOperators(ops []NewOperator) error {
 		if op.OrganizationID <= 0 {
 			errs = append(errs, &ValidationError{Index: i, Field: "organizationId", Reason: "must be a positive integer"})
 		}
-		if reason := CheckName(NormalizeName(op.Name)); reason != "" {
+		if reason := opname.Check(opname.Normalize(op.Name)); reason != "" {
 			errs = append(errs, &ValidationError{Index: i, Field: "name", Reason: reason})
 		}
 	}

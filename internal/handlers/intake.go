@@ -142,6 +142,7 @@ func (in *Intake) publish(ctx context.Context, items []*item) {
 	}
 	for i, err := range in.results.Publish(ctx, results) {
 		if err != nil {
+			in.cfg.Metrics.ResultUnpublished()
 			from[i].outcome = ptr(retry(in.cfg.RetryBase, "results"))
 		}
 	}

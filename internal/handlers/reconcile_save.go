@@ -81,6 +81,7 @@ func (rc *Reconciler) publish(ctx context.Context, jobs []*job) {
 	lost := map[*job]bool{}
 	for i, err := range rc.results.Publish(ctx, results) {
 		if err != nil {
+			rc.cfg.Metrics.ResultUnpublished()
 			lost[from[i]] = true
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/opname"
 	"github.com/chathub-operator-worker/worker/schemas"
 )
 
@@ -130,8 +130,8 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 		EmployeeID: data["employeeId"].(string), OrganizationID: partial.OrganizationID,
 	}
 	if name, ok := data["name"].(string); ok {
-		e.Name = chathub.NormalizeName(name)
-		if reason := chathub.CheckName(e.Name); reason != "" {
+		e.Name = opname.Normalize(name)
+		if reason := opname.Check(e.Name); reason != "" {
 			return invalid("at /data/name: the name " + reason + " (after trimming white space); ChatHub takes 1 to 100 characters")
 		}
 	}
