@@ -283,10 +283,12 @@ func TestHireBurstBatches(t *testing.T) {
 			assertNoneFailed(t, results)
 			c := h.Sim.Counters()
 			t.Logf("1000 hires: %d synchronize calls (minimum 10), batch sizes %v", c.Calls["synchronize"], c.BatchSizes)
-			// A backlog is batched exactly; a burst published while the
-			// worker runs depends on the publisher's pace (one publish at a
-			// time here, slower still under -race).
-			limit := 10
+			// A backlog is batched whole (10 calls, or 11 when a loaded
+			// machine makes the record changes trickle in past the round's
+			// gathering); a burst published while the worker runs depends
+			// on the publisher's pace (one publish at a time here, slower
+			// still under -race).
+			limit := 11
 			if live {
 				limit = 15
 			}

@@ -214,8 +214,12 @@ func (q *Queue) check(ctx context.Context, h *hold) bool {
 	cancel()
 	switch {
 	case err != nil:
-		// Without word from the intake, do not wait on it.
-		h.on = false
+		// Without word from the intake (NATS is slow or away, and rounds
+		// would fail anyway), keep waiting, within HoldMax.
+		if h.since.IsZero() {
+			h.since = now
+		}
+		h.on = !h.capped && now.Sub(h.since) < q.opts.HoldMax
 	case info.NumPending == 0 && (info.NumAckPending == 0 || info.AckFloor.Stream >= h.target && h.target != 0):
 		// Caught up with what the hold waited for, and nothing more is
 		// waiting to be taken in.

@@ -64,7 +64,13 @@ func (q *Queue) Run(ctx context.Context) error {
 				break
 			}
 			onlyWakes := q.check(ctx, &h)
-			q.holding.Store(onlyWakes)
+			if q.holding.Swap(onlyWakes) && !onlyWakes {
+				// The hold is over: record changes left in the stream
+				// meanwhile start coming; gather them, and count them as
+				// more to come until a fetched one says how many.
+				lastIn, gathering = time.Now(), time.Now()
+				q.changesPending.Store(1)
+			}
 			if onlyWakes {
 				recheck.Reset(holdPoll)
 			}
@@ -72,15 +78,21 @@ func (q *Queue) Run(ctx context.Context) error {
 				break
 			}
 			// Let changes that are streaming in arrive, so that a round
-			// takes them together, but not for longer than Settle.
-			// A round of only hires left over by other rounds waits for
-			// those still running: they leave more.
+			// takes them together: while they keep coming (at most 40 ms),
+			// and while the stream says more are there to fetch, or a round
+			// of only hires left over by other rounds waits for those still
+			// running, which leave more (at most Settle).
 			quiet := time.Since(lastIn)
-			streaming := n < q.opts.RoundMax && (quiet < quietGap || (running > 0 && p.onlyDeferred()))
+			backlog := q.changesPending.Load() > 0 || (running > 0 && p.onlyDeferred())
+			streaming := n < q.opts.RoundMax && (quiet < quietGap || backlog)
 			if !onlyWakes && gathering.IsZero() {
 				gathering = time.Now()
 			}
-			if !onlyWakes && streaming && time.Since(gathering) < min(q.opts.Settle, trickleMax) {
+			limit := trickleMax
+			if backlog {
+				limit = q.opts.Settle
+			}
+			if !onlyWakes && streaming && time.Since(gathering) < limit {
 				recheck.Reset(max(quietGap-quiet, holdPoll))
 				break
 			}

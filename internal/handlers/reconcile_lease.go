@@ -13,8 +13,7 @@ import (
 // ChatHub calls, so that its leases outlast it by far. While more changes
 // wait, an organization's hires that would make its last synchronize call
 // short of BatchMaxSize wait for the next round, where they fill a call
-// with the hires that follow, but never longer than BatchMaxWait after
-// they were first offered to a round.
+// with the hires that follow.
 func (rc *Reconciler) choose(jobs []*job) []*job {
 	budget := int(rc.cfg.RateLimit)
 	if rc.cfg.RateLimit > 0 {
@@ -71,10 +70,9 @@ func (rc *Reconciler) cost(j *job, creates map[int]int) int {
 }
 
 // carried picks, per organization, the hires that would make the round's
-// last synchronize call short, while more changes wait and none of them
-// has waited BatchMaxWait.
+// last synchronize call short, while more changes wait. A hire is carried
+// at most once, so it waits one round at most.
 func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
-	now := rc.cfg.Now()
 	groups := map[int][]*job{}
 	for _, j := range jobs {
 		if j.outcome == nil && j.change.More && j.rec.NeedsCreate() && j.rec.Pending == nil {
@@ -84,13 +82,14 @@ func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
 	carry := map[*job]bool{}
 	for _, group := range groups {
 		short := len(group) % rc.cfg.BatchMaxSize
-		tail := group[len(group)-short:]
-		for _, j := range tail {
-			if now.Sub(j.change.Since) >= rc.cfg.BatchMaxWait {
-				// One of them has waited long enough: none waits longer.
-				tail = nil
-				break
+		var tail []*job
+		for i := len(group) - 1; i >= 0 && len(tail) < short; i-- {
+			if !group[i].change.Deferred {
+				tail = append(tail, group[i])
 			}
+		}
+		if len(tail) < short {
+			continue
 		}
 		for _, j := range tail {
 			carry[j] = true
