@@ -5,7 +5,7 @@ package schemas
 import "embed"
 
 // FS holds event.json (the envelope), data-hired.json and data-change.json
-// (each kind's data) and result.json.
+// (each kind's data), result.json and alert-guard.json (the guard's alert).
 //
 //go:embed *.json
 var FS embed.FS

@@ -27,6 +27,9 @@ commands:
   results                 print and follow results: -json, -outcome failed,rejected, -employee ID, -follow=false
   operators -org N        list an organization's operators in ChatHub with counts by status; -json
   replay                  republish failed and rejected events from their results; -dry-run, -employee ID
+  guard                   organizations whose deactivations the mass-offboarding guard holds; -json
+  guard approve -org N    apply an organization's held deactivations
+  guard reject -org N     fail them: ChatHub keeps those operators as they are
   help                    show this help
 
 Run 'worker COMMAND -h' for a command's flags. NATS_URL (and NATS_CREDS) serve publish, results and
@@ -68,10 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.LogLevel = "warn"
 		}
 		return app.Demo(ctx, cfg, stdout, newLogger(cfg, stderr, true))
-	case "publish", "results", "operators", "replay":
+	case "publish", "results", "operators", "replay", "guard":
 		env := cli.Env{Stdout: stdout, Stderr: stderr, Terminal: term.IsTerminal(int(os.Stdout.Fd()))}
 		return map[string]func(context.Context, []string, cli.Env) error{
-			"publish": cli.Publish, "results": cli.Results, "operators": cli.Operators, "replay": cli.Replay,
+			"publish": cli.Publish, "results": cli.Results, "operators": cli.Operators, "replay": cli.Replay, "guard": cli.Guard,
 		}[cmd](ctx, args[1:], env)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -43,6 +43,7 @@ type Worker struct {
 	// closed is closed once the NATS connection is.
 	closed  chan struct{}
 	metrics *metrics.Metrics
+	store   *kvstore.Store
 }
 
 // New connects to NATS, creates what is missing there and builds the
@@ -81,7 +82,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)
 	}
 	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, SchedulesStream: cfg.SchedulesStream,
-		Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
+		AlertsStream: cfg.AlertsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	objs, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait, log)
@@ -110,11 +111,17 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		RetryBase:    cfg.RetryBaseDelay,
 		RetryMax:     cfg.RetryMaxDelay,
 		RateLimit:    cfg.ChatHubRateLimit,
-		Metrics:      w.metrics,
+		Guard:        cfg.Guard,
+		// A burst is counted whole once no new deactivation began to
+		// wait for five batch windows.
+		GuardSettle: 5 * cfg.BatchMaxWait,
+		Metrics:     w.metrics,
 	}
-	store, results := kvstore.New(js, objs.KV), broker.NewResults(js, w.metrics)
-	intake, reconciler := handlers.New(hcfg, store, hub, results, broker.NewSchedules(js, cfg.SchedulesStream),
-		broker.NewEvents(js, cfg.EventsStream), validator, log)
+	w.store = kvstore.New(js, objs.KV)
+	intake, reconciler := handlers.New(hcfg, handlers.Ports{
+		Store: w.store, ChatHub: hub, Results: broker.NewResults(js, w.metrics), Wakes: broker.NewSchedules(js, cfg.SchedulesStream),
+		Events: broker.NewEvents(js, cfg.EventsStream), Guards: w.store, Alerts: broker.NewAlerts(js),
+	}, validator, log)
 	// While ChatHub refuses the token, a renewed token file (a Secret
 	// updated in place) is picked up without a restart.
 	probe := func(ctx context.Context, org int) error {
@@ -165,6 +172,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var intakeErr error
 	wg.Go(func() { intakeErr = w.intake.Run(ctx) })
 	wg.Go(func() { w.intake.WatchBacklog(ctx) })
+	wg.Go(func() { w.watchGuards(ctx) })
 	err := w.queue.Run(ctx)
 	wg.Wait()
 	w.Close()
@@ -235,6 +243,35 @@ func (w *Worker) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", w.metrics.Handler())
 	return mux
+}
+
+// guardsEvery is how often the guards' held counts are read for metrics.
+const guardsEvery = 15 * time.Second
+
+// watchGuards reads every organization's guard into the held gauge, so
+// that each replica shows what is held, approvals and rejections from the
+// command line included.
+func (w *Worker) watchGuards(ctx context.Context) {
+	t := time.NewTicker(guardsEvery)
+	defer t.Stop()
+	for {
+		readCtx, cancel := context.WithTimeout(ctx, guardsEvery)
+		if states, err := w.store.States(readCtx); err == nil {
+			for _, st := range states {
+				held := 0
+				if st.Tripped != nil {
+					held = st.Tripped.Held
+				}
+				w.metrics.GuardHeld(st.OrganizationID, held)
+			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ready says why the worker cannot do its work now, or nil.

@@ -24,6 +24,7 @@ type Names struct {
 	EventsStream    string // HR_EVENTS
 	ResultsStream   string // HR_RESULTS
 	SchedulesStream string // CHATHUB_SCHEDULES
+	AlertsStream    string // HR_ALERTS
 	Consumer        string // chathub-operator-worker, on each stream it reads
 	Bucket          string // chathub-operator-worker
 }
@@ -107,6 +108,12 @@ func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, a
 	if d := results.CachedInfo().Config.Duplicates; d < 10*time.Minute {
 		log.Warn().Str("stream", n.ResultsStream).Dur("duplicates", d).
 			Msg("the results stream keeps duplicates for less than 10 minutes; a redelivered event may get two results")
+	}
+	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
+		Name: n.AlertsStream, Description: "chathub-operator-worker: alerts for people (the mass-offboarding guard)",
+		Subjects: []string{AlertsSubjects}, Storage: jetstream.FileStorage, Replicas: replicas, Duplicates: ResultsDuplicates,
+	}, log); err != nil {
+		return o, err
 	}
 	schedules, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.SchedulesStream, Description: "chathub-operator-worker: wake-ups for scheduled changes and retries",

@@ -49,6 +49,26 @@ func (c *nameCache) lookup(orgID int, keys []string) (map[string][]Operator, boo
 	return out, true
 }
 
+// active counts the organization's active operators, if its index is
+// fresh.
+func (c *nameCache) active(orgID int) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[orgID]
+	if !ok || time.Since(e.fetched) > c.ttl {
+		return 0, false
+	}
+	n := 0
+	for _, ops := range e.byName {
+		for _, op := range ops {
+			if op.Status == StatusActive {
+				n++
+			}
+		}
+	}
+	return n, true
+}
+
 // generation returns a token for put: a list is stored only if nothing
 // changed since the token was taken.
 func (c *nameCache) generation() uint64 {

@@ -65,6 +65,21 @@ func (c *Client) FindByNames(ctx context.Context, orgID int, names []string, fre
 	return found, nil
 }
 
+// CountActive is how many of the organization's operators are active, from
+// its name index while it is fresh, or from a new list.
+func (c *Client) CountActive(ctx context.Context, orgID int) (int, error) {
+	if n, ok := c.cache.active(orgID); ok {
+		return n, nil
+	}
+	gen := c.cache.generation()
+	ops, err := c.ListOperators(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	c.cache.put(orgID, ops, time.Now(), gen)
+	return len(ActiveOperators(ops)), nil
+}
+
 // Synchronize creates the operators, one per item, and returns what ChatHub
 // says it created. It is not idempotent, so it is tried exactly once: on an
 // error wrapping ErrOutcomeUnknown, ChatHub may have created some or all of

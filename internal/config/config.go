@@ -14,6 +14,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/guard"
 )
 
 // Secret is a string that never prints.
@@ -54,6 +56,7 @@ type Config struct {
 	ResultsStream string `env:"RESULTS_STREAM" envDefault:"HR_RESULTS"`
 	// SchedulesStream keeps the wake-ups of scheduled changes and retries.
 	SchedulesStream string `env:"SCHEDULES_STREAM" envDefault:"CHATHUB_SCHEDULES"`
+	AlertsStream    string `env:"ALERTS_STREAM" envDefault:"HR_ALERTS"`
 	ConsumerName    string `env:"CONSUMER_NAME" envDefault:"chathub-operator-worker"`
 	KVBucket        string `env:"KV_BUCKET" envDefault:"chathub-operator-worker"`
 
@@ -63,6 +66,13 @@ type Config struct {
 	ShutdownGrace    time.Duration `env:"SHUTDOWN_GRACE" envDefault:"20s"`
 	AckWait          time.Duration `env:"ACK_WAIT" envDefault:"60s"`
 	LeaseTTL         time.Duration `env:"LEASE_TTL" envDefault:"2m"`
+
+	// The mass-offboarding guard (CONTRACT §7).
+	GuardThreshold string        `env:"GUARD_THRESHOLD" envDefault:"20%"`
+	GuardMin       int           `env:"GUARD_MIN" envDefault:"10"`
+	GuardWindow    time.Duration `env:"GUARD_WINDOW" envDefault:"1h"`
+	// Guard is GuardThreshold, GuardMin and GuardWindow, read.
+	Guard guard.Rule `env:"-"`
 }
 
 // Needs says which connections a command requires.
@@ -161,7 +171,7 @@ func (c *Config) validate(needs Needs) error {
 		bad("JS_REPLICAS must be between 1 and 5")
 	}
 	for name, v := range map[string]string{"EVENTS_STREAM": c.EventsStream, "RESULTS_STREAM": c.ResultsStream,
-		"SCHEDULES_STREAM": c.SchedulesStream, "CONSUMER_NAME": c.ConsumerName, "KV_BUCKET": c.KVBucket} {
+		"SCHEDULES_STREAM": c.SchedulesStream, "ALERTS_STREAM": c.AlertsStream, "CONSUMER_NAME": c.ConsumerName, "KV_BUCKET": c.KVBucket} {
 		if v == "" || strings.ContainsAny(v, " .*>\t/\\") {
 			bad("%s must be a name without spaces, dots, '*', '>' or slashes", name)
 		}
@@ -181,6 +191,18 @@ func (c *Config) validate(needs Needs) error {
 	if c.ShutdownGrace <= 0 {
 		bad("SHUTDOWN_GRACE must be a positive duration such as 20s")
 	}
+	if t, err := guard.ParseThreshold(c.GuardThreshold); err != nil {
+		bad("GUARD_THRESHOLD %s", err)
+	} else {
+		c.Guard.Threshold = t
+	}
+	if c.GuardMin < 0 {
+		bad("GUARD_MIN must be 0 or a positive whole number")
+	}
+	if c.GuardWindow <= 0 {
+		bad("GUARD_WINDOW must be a positive duration such as 1h")
+	}
+	c.Guard.Min, c.Guard.Window = c.GuardMin, c.GuardWindow
 	return errors.Join(errs...)
 }
 

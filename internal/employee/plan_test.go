@@ -134,3 +134,32 @@ func TestFailResolvesOnlyWhatTookEffect(t *testing.T) {
 		t.Errorf("still owed %+v, want the scheduled termination", r.Owed)
 	}
 }
+
+func TestDeactivates(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		event hrevent.Kind
+		from  employee.Status
+		want  bool
+	}{
+		{"active to on leave", hrevent.LeaveStarted, employee.StatusActive, true},
+		{"active to terminated", hrevent.Terminated, employee.StatusActive, true},
+		{"on leave to terminated", hrevent.Terminated, employee.StatusInactive, true},
+		{"on leave to active", hrevent.LeaveEnded, employee.StatusInactive, false},
+		{"deleted stays deleted", hrevent.Terminated, employee.StatusDeleted, false},
+		{"a rehire", hrevent.Hired, employee.StatusDeleted, false},
+	} {
+		r := hired()
+		r.OperatorStatus = tc.from
+		r.Merge(ev("x", tc.event, now), 9, 1, "", now)
+		if got := r.Deactivates(); got != tc.want {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+	var none employee.Record
+	none.Merge(ev("t", hrevent.Terminated, now), 1, 1, "", now)
+	if none.Deactivates() {
+		t.Error("an employee with no operator deactivates nothing")
+	}
+}

@@ -123,6 +123,16 @@ type Record struct {
 	// policy ran out); the worker tries again at their next event.
 	Failure string     `json:"failure,omitempty"`
 	Recent  []Resolved `json:"recent,omitempty"`
+	// Guard is set while the mass-offboarding guard counts this
+	// employee's deactivation.
+	Guard *Guarded `json:"guard,omitempty"`
+}
+
+// Guarded is a deactivation the mass-offboarding guard counts: since when
+// it waits, and the trip that holds it (0 while none does).
+type Guarded struct {
+	Since time.Time `json:"since"`
+	Held  uint64    `json:"held,omitempty"`
 }
 
 // New returns the empty record of an employee.

@@ -21,6 +21,8 @@ type Effect struct {
 	// Seen are the owed events the reconcile worked with; a failure
 	// stands only if no other event arrived meanwhile.
 	Seen []string
+	// Guard is the guard's mark after the reconcile.
+	Guard *Guarded
 }
 
 // Apply lays the effect over the record and releases owner's lease.
@@ -42,6 +44,7 @@ func (r *Record) Apply(e Effect, owner string, now time.Time) {
 		// A new event arrived meanwhile: it may set things right.
 		r.Failure = ""
 	}
+	r.Guard = e.Guard
 	if r.Lease != nil && r.Lease.Owner == owner {
 		r.Lease = nil
 	}

@@ -135,6 +135,17 @@ func (r *Record) Converged() bool {
 	return r.OperatorID == 0 || r.OperatorStatus == StatusDeleted
 }
 
+// Deactivates reports whether making ChatHub match the desired state
+// takes an operator that is not deleted from active to on leave or
+// deleted, or from on leave to deleted (CONTRACT §7).
+func (r *Record) Deactivates() bool {
+	if r.OperatorID == 0 || r.Pending != nil || r.OperatorStatus == StatusDeleted {
+		return false
+	}
+	want, _ := r.State().Want()
+	return want > r.OperatorStatus
+}
+
 // NeedsCreate reports whether the employee needs an operator and has none.
 func (r *Record) NeedsCreate() bool {
 	_, needed := r.State().Want()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/chathub-operator-worker/worker/internal/guard"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
 
@@ -34,6 +35,12 @@ type Config struct {
 	// Concurrency bounds KV operations and status calls in flight (status
 	// calls are paced by the rate limiter as well).
 	Concurrency int
+	// Guard is the mass-offboarding guard's rule (a zero threshold: off).
+	Guard guard.Rule
+	// GuardSettle is how long no new deactivation of an organization must
+	// begin to wait before the guard decides, so that a burst is counted
+	// whole.
+	GuardSettle time.Duration
 	// Now is the clock.
 	Now func() time.Time
 	// Metrics counts conflicts, adoptions and batch sizes; may be nil.
@@ -66,6 +73,9 @@ func (c Config) WithDefaults() Config {
 	if c.Concurrency <= 0 {
 		// KV round trips dominate; they are cheap to overlap.
 		c.Concurrency = 128
+	}
+	if c.GuardSettle <= 0 {
+		c.GuardSettle = time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

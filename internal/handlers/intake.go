@@ -39,11 +39,12 @@ const recordCacheSize = 4096
 
 // New returns the intake and the reconciler of one worker, which share a
 // cache of the records it last read or wrote.
-func New(cfg Config, store Store, hub ChatHub, results Results, wakes Wakes, events Events, v *hrevent.Validator, log zerolog.Logger) (*Intake, *Reconciler) {
+func New(cfg Config, p Ports, v *hrevent.Validator, log zerolog.Logger) (*Intake, *Reconciler) {
 	cfg = cfg.WithDefaults()
 	cache := newRecordCache(recordCacheSize)
-	return &Intake{cfg: cfg, store: store, results: results, validator: v, cache: cache, log: log},
-		&Reconciler{cfg: cfg, store: store, hub: hub, results: results, wakes: wakes, events: events, cache: cache, log: log}
+	return &Intake{cfg: cfg, store: p.Store, results: p.Results, validator: v, cache: cache, log: log},
+		&Reconciler{cfg: cfg, store: p.Store, hub: p.ChatHub, results: p.Results, wakes: p.Wakes, events: p.Events,
+			guards: p.Guards, alerts: p.Alerts, cache: cache, log: log}
 }
 
 // item is one message of the batch.

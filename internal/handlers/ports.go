@@ -14,6 +14,7 @@ import (
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/guard"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
@@ -46,6 +47,9 @@ type (
 		// operators of those names that are not deleted; fresh asks
 		// ChatHub rather than the client's cache.
 		FindByNames(ctx context.Context, orgID int, names []string, fresh bool) (map[string][]chathub.Operator, error)
+		// CountActive is how many of the organization's operators are
+		// active, for a guard threshold in percent.
+		CountActive(ctx context.Context, orgID int) (int, error)
 		Synchronize(ctx context.Context, ops []chathub.NewOperator) ([]chathub.Operator, error)
 		SetStatus(ctx context.Context, id int64, status chathub.Status) error
 	}
@@ -62,12 +66,38 @@ type (
 		WakeAll(ctx context.Context, wakes []Wake) []error
 	}
 
+	// Guards keeps the mass-offboarding guard of each organization: its
+	// state (revision-checked) and the deactivations waiting or held.
+	Guards interface {
+		State(ctx context.Context, org int) (guard.State, uint64, error)
+		PutState(ctx context.Context, st guard.State, rev uint64) error
+		Waiting(ctx context.Context, org int) (map[string]guard.Wait, error)
+		PutWaiting(ctx context.Context, org int, waits []guard.Wait) error
+		Forget(ctx context.Context, org int, ids []string) error
+	}
+
+	// Alerts tells people that an organization's guard tripped.
+	Alerts interface {
+		Tripped(ctx context.Context, org int, trip guard.Trip) error
+	}
+
 	// Events reads an input message back from the stream by its
 	// sequence, for the original body a failed result carries.
 	Events interface {
 		Body(ctx context.Context, seq uint64) ([]byte, error)
 	}
 )
+
+// Ports are what the handlers reach the world through.
+type Ports struct {
+	Store   Store
+	ChatHub ChatHub
+	Results Results
+	Wakes   Wakes
+	Events  Events
+	Guards  Guards
+	Alerts  Alerts
+}
 
 // Write is one record to write, with the revision it was read at.
 type Write struct {

@@ -48,6 +48,8 @@ type Reconciler struct {
 	results Results
 	wakes   Wakes
 	events  Events
+	guards  Guards
+	alerts  Alerts
 	cache   *recordCache
 	log     zerolog.Logger
 }
@@ -60,6 +62,7 @@ type job struct {
 	rev     uint64
 	plan    employee.Plan
 	leased  bool
+	pass    guardPass
 	calls   int  // ChatHub calls it is expected to cost
 	prior   bool // an earlier attempt may have created their operator
 	err     error
@@ -78,7 +81,8 @@ func (rc *Reconciler) Reconcile(ctx context.Context, changes []Change) ([]Outcom
 	}
 	rc.evaluate(ctx, jobs)
 	work := rc.choose(jobs)
-	rc.lease(ctx, work)
+	rc.guard(ctx, work)
+	rc.lease(ctx, undecided(work))
 
 	var report Report
 	if work = leased(work); len(work) > 0 {
@@ -94,12 +98,24 @@ func (rc *Reconciler) Reconcile(ctx context.Context, changes []Change) ([]Outcom
 		rc.settle(ctx, work, &report)
 		rc.publish(saveCtx, work)
 		rc.save(saveCtx, work)
+		rc.afterGuard(saveCtx, work)
 	}
 	out := make([]Outcome, len(jobs))
 	for i, j := range jobs {
 		out[i] = *j.outcome
 	}
 	return out, report
+}
+
+// undecided keeps the jobs that have no outcome yet.
+func undecided(jobs []*job) []*job {
+	var out []*job
+	for _, j := range jobs {
+		if j.outcome == nil {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // leased keeps the jobs whose lease was taken.

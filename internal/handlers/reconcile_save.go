@@ -23,7 +23,7 @@ func (rc *Reconciler) settle(ctx context.Context, jobs []*job, report *Report) {
 		if r.Retry != nil {
 			prev = r.Retry.Attempts
 		}
-		e := employee.Effect{OperatorID: r.OperatorID, OperatorStatus: r.OperatorStatus, Pending: r.Pending, Seen: all}
+		e := employee.Effect{OperatorID: r.OperatorID, OperatorStatus: r.OperatorStatus, Pending: r.Pending, Seen: all, Guard: r.Guard}
 		switch {
 		case j.failure != "":
 			j.results = r.Fail(j.failure, now)

@@ -43,7 +43,7 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Validator checks messages against the embedded schemas.
 type Validator struct {
-	envelope, hired, change, result *jsonschema.Schema
+	envelope, hired, change, result, alert *jsonschema.Schema
 }
 
 // NewValidator compiles the embedded schemas.
@@ -68,6 +68,7 @@ func NewValidator() (*Validator, error) {
 	var err error
 	for name, dst := range map[string]**jsonschema.Schema{
 		"event.json": &v.envelope, "data-hired.json": &v.hired, "data-change.json": &v.change, "result.json": &v.result,
+		"alert-guard.json": &v.alert,
 	} {
 		if *dst, err = load(name); err != nil {
 			return nil, fmt.Errorf("cannot compile schema %s: %w", name, err)
@@ -84,6 +85,18 @@ func (v *Validator) ValidateResult(body []byte) error {
 	}
 	if err := v.result.Validate(doc); err != nil {
 		return fmt.Errorf("result does not match schemas/result.json: %s", describe(err, ""))
+	}
+	return nil
+}
+
+// ValidateAlert checks an alert against schemas/alert-guard.json.
+func (v *Validator) ValidateAlert(body []byte) error {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("alert is not JSON: %w", err)
+	}
+	if err := v.alert.Validate(doc); err != nil {
+		return fmt.Errorf("alert does not match schemas/alert-guard.json: %s", describe(err, ""))
 	}
 	return nil
 }

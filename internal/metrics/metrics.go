@@ -33,6 +33,8 @@ type Metrics struct {
 	pending         prometheus.Gauge
 	ackPending      prometheus.Gauge
 	resultsNotSaved prometheus.Counter
+	guardHeld       *prometheus.GaugeVec
+	guardTrips      *prometheus.CounterVec
 }
 
 // New registers the worker's metrics, with the Go and process collectors.
@@ -69,8 +71,13 @@ func New() *Metrics {
 		Help: "Messages delivered and not yet acknowledged."})
 	m.resultsNotSaved = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "results_unpublished_total",
 		Help: "Results whose publish was not acknowledged; their events are tried again."})
+	m.guardHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "guard_held_deactivations",
+		Help: "Deactivations the mass-offboarding guard holds until a person decides, by organization."}, []string{"organization_id"})
+	m.guardTrips = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "guard_trips_total",
+		Help: "Times the mass-offboarding guard tripped, by organization (counted by the worker that tripped it)."}, []string{"organization_id"})
 	for _, c := range []prometheus.Collector{m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
-		m.syncBatchSize, m.limiterWait, m.kvConflicts, m.adoptions, m.paused, m.pending, m.ackPending, m.resultsNotSaved} {
+		m.syncBatchSize, m.limiterWait, m.kvConflicts, m.adoptions, m.paused, m.pending, m.ackPending, m.resultsNotSaved,
+		m.guardHeld, m.guardTrips} {
 		f(c)
 	}
 	return m
@@ -162,5 +169,21 @@ func (m *Metrics) Backlog(pending, ackPending uint64) {
 func (m *Metrics) ResultUnpublished() {
 	if m != nil {
 		m.resultsNotSaved.Inc()
+	}
+}
+
+// GuardTripped counts a trip of an organization's guard holding held
+// deactivations.
+func (m *Metrics) GuardTripped(org, held int) {
+	if m != nil {
+		m.guardTrips.WithLabelValues(strconv.Itoa(org)).Inc()
+		m.guardHeld.WithLabelValues(strconv.Itoa(org)).Set(float64(held))
+	}
+}
+
+// GuardHeld sets how many deactivations an organization's guard holds.
+func (m *Metrics) GuardHeld(org, held int) {
+	if m != nil {
+		m.guardHeld.WithLabelValues(strconv.Itoa(org)).Set(float64(held))
 	}
 }

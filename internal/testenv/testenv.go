@@ -180,6 +180,8 @@ func (h *Harness) Config(mutate ...func(*config.Config)) config.Config {
 		"LEASE_TTL":          "10s",
 		"SHUTDOWN_GRACE":     "5s",
 		"BATCH_MAX_WAIT":     "50ms",
+		// Most tests are about other things than the guard.
+		"GUARD_THRESHOLD": "0",
 	}, config.Worker)
 	if err != nil {
 		h.t.Fatal(err)
@@ -289,6 +291,28 @@ func (h *Harness) Results() []Result {
 			h.t.Fatal(err)
 		}
 		out = append(out, Result{Result: r, Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Body: m.Data})
+	}
+	return out
+}
+
+// Messages returns every message of a stream.
+func (h *Harness) Messages(stream string) []*jetstream.RawStreamMsg {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := h.JS.Stream(ctx, stream)
+	if err != nil {
+		return nil
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		h.t.Fatalf("%s info: %v", stream, err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		if m, err := s.GetMsg(ctx, seq); err == nil {
+			out = append(out, m)
+		}
 	}
 	return out
 }

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chathub-operator-worker/worker/internal/broker"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/guard"
+	"github.com/chathub-operator-worker/worker/internal/handlers"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
+)
+
+// Guard lists the organizations whose deactivations the mass-offboarding
+// guard holds (`worker guard`), or decides for one (`worker guard approve
+// -org N`, `worker guard reject -org N`). It needs only NATS.
+func Guard(ctx context.Context, args []string, env Env) error {
+	verb := ""
+	if len(args) > 0 && (args[0] == "approve" || args[0] == "reject") {
+		verb, args = args[0], args[1:]
+	}
+	fs := flags("guard", env)
+	org := fs.Int("org", 0, "organization id (approve and reject)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if verb != "" && *org <= 0 {
+		return fmt.Errorf("usage: worker guard %s -org N", verb)
+	}
+	cfg, nc, js, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kvCtx, cancel := withTimeout(ctx)
+	kv, err := js.KeyValue(kvCtx, cfg.KVBucket)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
+	}
+	store := kvstore.New(js, kv)
+	if verb == "" {
+		return listGuards(ctx, store, *asJSON, env)
+	}
+	return decide(ctx, cfg, js, store, *org, verb == "approve", env)
+}
+
+// held is one organization's held deactivations, as listed.
+type held struct {
+	OrganizationID int       `json:"organizationId"`
+	Held           int       `json:"held"`
+	Since          time.Time `json:"since"`
+	Threshold      int       `json:"threshold"`
+	GuardThreshold string    `json:"guardThreshold"`
+	Window         string    `json:"window"`
+}
+
+func listGuards(ctx context.Context, store *kvstore.Store, asJSON bool, env Env) error {
+	readCtx, cancel := withTimeout(ctx)
+	defer cancel()
+	states, err := store.States(readCtx)
+	if err != nil {
+		return err
+	}
+	list := []held{}
+	for _, st := range states {
+		if st.Tripped == nil {
+			continue
+		}
+		waiting, err := store.Waiting(readCtx, st.OrganizationID)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, w := range waiting {
+			if w.Held == st.Tripped.Gen {
+				n++
+			}
+		}
+		t := st.Tripped
+		list = append(list, held{st.OrganizationID, n, t.Since, t.Threshold, t.Rule, t.Window.String()})
+	}
+	if asJSON {
+		return json.NewEncoder(env.Stdout).Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(env.Stdout, "no organization's deactivations are held")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORGANIZATION\tHELD\tSINCE\tTHRESHOLD\tWINDOW")
+	for _, h := range list {
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d (%s)\t%s\n", h.OrganizationID, h.Held, h.Since.UTC().Format(time.RFC3339), h.Threshold, h.GuardThreshold, h.Window)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "decide with: worker guard approve -org N, or worker guard reject -org N")
+	return nil
+}
+
+// decide records a person's decision, then wakes every held employee of
+// the organization, so that the worker applies (or fails) them. Held
+// employees left over by an earlier decision are woken too.
+func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, store *kvstore.Store, org int, approve bool, env Env) error {
+	var trip guard.Trip
+	for attempt := 0; ; attempt++ {
+		opCtx, cancel := withTimeout(ctx)
+		st, rev, err := store.State(opCtx, org)
+		if err == nil {
+			if trip, err = st.Decide(approve, time.Now()); err == nil {
+				err = store.PutState(opCtx, st, rev)
+			}
+		}
+		cancel()
+		if errors.Is(err, handlers.ErrConflict) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		break
+	}
+	opCtx, cancel := withTimeout(ctx)
+	defer cancel()
+	waiting, err := store.Waiting(opCtx, org)
+	if err != nil {
+		return err
+	}
+	woken := 0
+	for id, w := range waiting {
+		if w.Held == 0 {
+			continue
+		}
+		if _, err := js.Publish(opCtx, broker.WakeSubject(cfg.SchedulesStream, id), nil); err != nil {
+			return fmt.Errorf("decided, but cannot wake the held employees (run the command again): %w", err)
+		}
+		woken++
+	}
+	what := "approved: the worker applies"
+	if !approve {
+		what = "rejected: the worker fails"
+	}
+	fmt.Fprintf(env.Stdout, "organization %d: %s %d held deactivations (tripped %s with %d held, threshold %d)\n",
+		org, what, woken, trip.Since.UTC().Format(time.RFC3339), trip.Held, trip.Threshold)
+	return nil
+}

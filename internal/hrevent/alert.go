@@ -1,0 +1,46 @@
+package hrevent
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// AlertType is the CloudEvents type of the mass-offboarding guard's alert.
+const AlertType = "hr.operator.guard"
+
+// GuardAlert is the data of the alert an organization's guard sends when
+// it trips (CONTRACT §7).
+type GuardAlert struct {
+	OrganizationID int    `json:"organizationId"`
+	Held           int    `json:"held"`
+	Threshold      int    `json:"threshold"`
+	GuardThreshold string `json:"guardThreshold"`
+	Window         string `json:"window"`
+	Since          string `json:"since"`
+	// EmployeeIDs are the first 100 held.
+	EmployeeIDs []string `json:"employeeIds"`
+	// Gen numbers the organization's trips; it makes the alert's id.
+	Gen uint64 `json:"-"`
+}
+
+// Subject is where the alert goes: hr.alerts.guard.<organizationId>.
+func (a *GuardAlert) Subject() string { return fmt.Sprintf("hr.alerts.guard.%d", a.OrganizationID) }
+
+// ID identifies the alert, so that one trip sends one alert whoever
+// publishes it.
+func (a *GuardAlert) ID() string { return fmt.Sprintf("guard:%d:%d", a.OrganizationID, a.Gen) }
+
+// Marshal encodes the alert as a CloudEvents 1.0 event.
+func (a *GuardAlert) Marshal(now time.Time) ([]byte, error) {
+	return json.Marshal(struct {
+		SpecVersion     string      `json:"specversion"`
+		ID              string      `json:"id"`
+		Source          string      `json:"source"`
+		Type            string      `json:"type"`
+		Time            string      `json:"time"`
+		DataContentType string      `json:"datacontenttype"`
+		Subject         string      `json:"subject"`
+		Data            *GuardAlert `json:"data"`
+	}{"1.0", a.ID(), Source, AlertType, now.UTC().Format(time.RFC3339Nano), "application/json", fmt.Sprint(a.OrganizationID), a})
+}
