@@ -77,7 +77,17 @@ func Demo(ctx context.Context, cfg config.Config, out io.Writer, log zerolog.Log
 	if err != nil {
 		return err
 	}
-	if err := playExamples(ctx, js, cfg.ResultsStream, out); err != nil {
+	results, err := js.OrderedConsumer(ctx, cfg.ResultsStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return err
+	}
+	if err := playExamples(ctx, js, results, out); err != nil {
+		return err
+	}
+	if err := playScheduled(ctx, js, results, out); err != nil {
+		return err
+	}
+	if err := playGuard(ctx, nc, js, results, out); err != nil {
 		return err
 	}
 	stop()
@@ -91,11 +101,7 @@ func Demo(ctx context.Context, cfg config.Config, out io.Writer, log zerolog.Log
 // playExamples publishes the examples one at a time, with Nats-Msg-Id set
 // to the event id as the contract asks of the HR system, and prints each
 // result before publishing the next, so that every step shows.
-func playExamples(ctx context.Context, js jetstream.JetStream, resultsStream string, out io.Writer) error {
-	results, err := js.OrderedConsumer(ctx, resultsStream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return err
-	}
+func playExamples(ctx context.Context, js jetstream.JetStream, results jetstream.Consumer, out io.Writer) error {
 	sc := bufio.NewScanner(bytes.NewReader(examples.Events))
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())

@@ -34,6 +34,11 @@ func TestDemo(t *testing.T) {
 		"-> failed   hired          evt-2026-000110",
 		"Emma Davis       active",
 		"Mike Wilson      deleted",
+		"Sarah Johnson    inactive",
+		"3 s ahead): it waits for its time",
+		"alert on hr.alerts.guard.25: 12 deactivations held",
+		"approved: the worker applies 12 held deactivations",
+		"12 terminations applied after the approval",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)

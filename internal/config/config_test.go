@@ -27,8 +27,12 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.ChatHubRateLimit != 5 || cfg.BatchMaxSize != 100 || cfg.BatchMaxWait != 200*time.Millisecond ||
 		cfg.HTTPAddr != ":8080" || cfg.LogLevel != "info" || cfg.JSReplicas != 1 ||
-		cfg.EventsStream != "HR_EVENTS" || cfg.ResultsStream != "HR_RESULTS" || cfg.ConsumerName != "chathub-operator-worker" {
+		cfg.EventsStream != "HR_EVENTS" || cfg.ResultsStream != "HR_RESULTS" || cfg.ConsumerName != "chathub-operator-worker" ||
+		cfg.SchedulesStream != "CHATHUB_SCHEDULES" || cfg.AlertsStream != "HR_ALERTS" || cfg.ChatHubRateMargin != 25*time.Millisecond {
 		t.Errorf("defaults = %+v", cfg)
+	}
+	if g := cfg.Guard; g.Threshold.Percent != 20 || g.Min != 10 || g.Window != time.Hour {
+		t.Errorf("guard defaults = %+v, want 20%%, 10, 1h", g)
 	}
 	if s := fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg); strings.Contains(s, "tok-123") {
 		t.Errorf("printing the config shows the token: %s", s)
@@ -50,6 +54,10 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"CHATHUB_RATE_LIMIT": "-1"}, "CHATHUB_RATE_LIMIT must be"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
 		{map[string]string{"CHATHUB_TOKEN_FILE": "/nonexistent/token"}, "CHATHUB_TOKEN and CHATHUB_TOKEN_FILE are both set"},
+		{map[string]string{"GUARD_THRESHOLD": "lots"}, "GUARD_THRESHOLD must be a whole number"},
+		{map[string]string{"GUARD_THRESHOLD": "150%"}, "GUARD_THRESHOLD a percentage must be"},
+		{map[string]string{"GUARD_WINDOW": "0s"}, "GUARD_WINDOW must be a positive duration"},
+		{map[string]string{"CHATHUB_RATE_MARGIN": "2s"}, "CHATHUB_RATE_MARGIN must be"},
 	}
 	for _, tt := range tests {
 		environ := full()
