@@ -43,6 +43,11 @@ func (r *Record) Merge(e hrevent.Event, seq uint64, delivered int, trace string,
 	changed := r.Fold(now)
 	owe := Owed{ID: e.ID, Kind: e.Kind, Time: e.Time, Seq: seq, Attempts: max(delivered, 1), Trace: trace}
 	if known, dupOf := r.seen(e.ID, seq); known {
+		// This very message was taken before. If it was decided at once
+		// (skipped) its result may not have been stored: decide again.
+		if reason := r.skippedBefore(e, seq); reason != "" {
+			return Skip, reason, changed
+		}
 		return Known, "", changed
 	} else if dupOf != 0 && r.Failure != "" && !slices.ContainsFunc(r.Owed, func(o Owed) bool { return o.ID == e.ID }) {
 		// Published again after its employee's changes failed: a replay,
@@ -102,6 +107,24 @@ func (r *Record) seen(id string, seq uint64) (known bool, dupOf uint64) {
 		check(o.ID, o.Seq)
 	}
 	return known, dupOf
+}
+
+// skippedBefore is the reason this message was skipped when it was taken
+// before, or "" when it was owed a result instead (its result is then
+// owed, or out, and accounted for in the record).
+func (r *Record) skippedBefore(e hrevent.Event, seq uint64) string {
+	accounted := func(id string, s uint64) bool { return id == e.ID && s == seq }
+	if slices.ContainsFunc(r.Owed, func(o Owed) bool { return accounted(o.ID, o.Seq) }) ||
+		slices.ContainsFunc(r.Recent, func(o Resolved) bool { return accounted(o.ID, o.Seq) }) {
+		return ""
+	}
+	if slices.ContainsFunc(r.Scheduled, func(c Change) bool { return accounted(c.ID, c.Seq) }) {
+		if e.Kind != hrevent.Hired && !r.hiredBefore(e) {
+			return "employee " + quote(e.EmployeeID) + " has no operator and no hire dated before this event, so there is nothing to change"
+		}
+		return ""
+	}
+	return r.skipReason(e, &Mark{Time: e.Time, ID: e.ID, Seq: seq})
 }
 
 // hiredBefore reports whether a hire, taken effect or scheduled, comes

@@ -111,3 +111,25 @@ func TestReplayAfterFailure(t *testing.T) {
 		t.Errorf("replay after success: %v %q, want a skipped duplicate", v, reason)
 	}
 }
+
+// TestSkippedEventRedelivered: a message skipped at once whose result was
+// not stored comes back; it is skipped again, with the same reason, so
+// that its result is published. One owed a result is known.
+func TestSkippedEventRedelivered(t *testing.T) {
+	t.Parallel()
+	var r employee.Record
+	r.Merge(ev("h1", hrevent.Hired, now), 1, 1, "", now)
+	old := ev("t0", hrevent.Terminated, now.Add(-time.Hour))
+	v1, reason1, _ := r.Merge(old, 2, 1, "", now)
+	v2, reason2, _ := r.Merge(old, 2, 2, "", now)
+	if v1 != employee.Skip || v2 != employee.Skip || reason1 != reason2 {
+		t.Errorf("first %v %q, redelivered %v %q: want the same skip", v1, reason1, v2, reason2)
+	}
+	if v, _, _ := r.Merge(ev("h1", hrevent.Hired, now), 1, 2, "", now); v != employee.Known {
+		t.Errorf("the owed hire redelivered: %v, want known", v)
+	}
+	r.Resolve(now)
+	if v, _, _ := r.Merge(ev("h1", hrevent.Hired, now), 1, 3, "", now); v != employee.Known {
+		t.Errorf("the resolved hire redelivered: %v, want known", v)
+	}
+}

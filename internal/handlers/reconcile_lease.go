@@ -121,6 +121,8 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 	revs, errs := rc.putPatiently(ctx, writes, rc.cfg.LeaseTTL/8)
 	for i, j := range jobs {
 		switch err := errs[i]; {
+		case errors.Is(err, ErrConflict) && rc.landed(ctx, j):
+			// An earlier try of this very write landed, its answer lost.
 		case errors.Is(err, ErrConflict):
 			rc.cfg.Metrics.KVConflict()
 			rc.cache.drop(j.change.EmployeeID)
@@ -137,6 +139,25 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 			rc.cache.put(j.change.EmployeeID, j.base, j.rev)
 		}
 	}
+}
+
+// landed reads the record of a job whose lease write found it changed,
+// and says whether the change is the lease itself: a first try that
+// landed while its answer was lost (NATS electing a leader). The job then
+// goes on as leased; dropping it would leave the employee to whichever
+// worker the store notifies, and that one would wait for the lease to
+// run out.
+func (rc *Reconciler) landed(ctx context.Context, j *job) bool {
+	rec, rev, err := rc.store.Get(ctx, j.change.EmployeeID)
+	if err != nil || rec.Lease == nil || rec.Lease.Owner != rc.cfg.Owner || !rec.Lease.Until.Equal(j.base.Lease.Until) {
+		return false
+	}
+	j.rev, j.leased = rev, true
+	j.base, j.rec = rec, rec.Clone()
+	j.prior = true
+	j.plan = j.rec.Next(rc.cfg.Now(), rc.cfg.Owner)
+	rc.cache.put(j.change.EmployeeID, j.base, j.rev)
+	return true
 }
 
 // putPatiently writes the records, and writes again those that failed for

@@ -328,11 +328,37 @@ type Result struct {
 func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 	h.t.Helper()
 	var got []Result
-	await.True(h.t, timeout, func() bool {
+	deadline := time.Now().Add(timeout)
+	for {
 		got = h.Results()
-		return len(got) >= n && h.ConsumerIdle()
-	}, fmt.Sprintf("%d results and an idle consumer", n))
-	return got
+		if len(got) >= n && h.ConsumerIdle() {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results, consumer %s",
+				timeout, n, len(got), h.consumerState())
+		}
+		select {
+		case <-h.t.Context().Done():
+			h.t.Fatal("the test ended while waiting for results")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// consumerState describes the input consumer, for a failure message.
+func (h *Harness) consumerState() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := h.JS.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker")
+	if err != nil {
+		return err.Error()
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
 }
 
 func (h *Harness) ConsumerIdle() bool {
