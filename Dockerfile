@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The worker image (default target):
-#   docker build --build-arg VERSION=$(git describe --always) -t chathub-operator-worker .
+#   docker build --build-arg VERSION=$(git describe --always) --build-arg COMMIT=$(git rev-parse HEAD) \
+#     --build-arg DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) -t chathub-operator-worker .
 # The ChatHub simulator image, for trying the worker without ChatHub:
 #   docker build --target chathub-sim -t chathub-sim .
 FROM golang:1.26-bookworm AS build
@@ -9,8 +10,12 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
+ARG COMMIT=unknown
+ARG DATE=unknown
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags "-s -w -X github.com/chathub-operator-worker/worker/internal/app.Version=${VERSION}" -o /out/worker ./cmd/worker \
+RUN go build -trimpath -ldflags "-s -w -X github.com/chathub-operator-worker/worker/internal/buildinfo.Version=${VERSION} \
+      -X github.com/chathub-operator-worker/worker/internal/buildinfo.Commit=${COMMIT} \
+      -X github.com/chathub-operator-worker/worker/internal/buildinfo.Date=${DATE}" -o /out/worker ./cmd/worker \
  && go build -trimpath -ldflags "-s -w" -o /out/chathub-sim ./cmd/chathub-sim
 
 # distroless/static carries CA certificates and a non-root user (65532).

@@ -178,7 +178,7 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	df := string(raw)
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/worker", "./cmd/chathub-sim", "-X github.com/chathub-operator-worker/worker/internal/app.Version=${VERSION}"} {
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/worker", "./cmd/chathub-sim", "-X github.com/chathub-operator-worker/worker/internal/buildinfo.Version=${VERSION}"} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
@@ -196,7 +196,7 @@ func TestDockerfile(t *testing.T) {
 		t.Skip("building the binary")
 	}
 	bin := filepath.Join(t.TempDir(), "worker")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/chathub-operator-worker/worker/internal/app.Version=test", "-o", bin, "./cmd/worker")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X github.com/chathub-operator-worker/worker/internal/buildinfo.Version=test", "-o", bin, "./cmd/worker")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -209,5 +209,8 @@ func TestDockerfile(t *testing.T) {
 	defer f.Close()
 	if slices.ContainsFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP }) {
 		t.Error("the binary is dynamically linked; the distroless static image needs a static one")
+	}
+	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "worker test ") {
+		t.Errorf("worker version: %v %q, want the version set with -ldflags", err, out)
 	}
 }

@@ -1,93 +1,102 @@
 // Command worker consumes HR employee events from NATS JetStream and keeps
-// ChatHub's operators in step with them. See README.md.
+// ChatHub's operators in step with them; it also carries the tools an HR
+// integrator needs. See README.md.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"syscall"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/term"
 
-	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/buildinfo"
 	"github.com/chathub-operator-worker/worker/internal/cli"
-	"github.com/chathub-operator-worker/worker/internal/config"
 )
-
-const usage = `usage: worker [command] [flags]
-
-commands:
-  (none), run             run the worker with the configuration in the environment (see README.md)
-  demo                    run against an embedded NATS server and the ChatHub simulator, publish examples/, print results
-  publish FILE            publish HR events from JSON lines or CSV (employeeId,organizationId,name,kind,time)
-  results                 print and follow results: -json, -outcome failed,rejected, -employee ID, -follow=false
-  operators -org N        list an organization's operators in ChatHub with counts by status; -json
-  replay                  republish failed and rejected events from their results; -dry-run, -employee ID
-  guard                   organizations whose deactivations the mass-offboarding guard holds; -json
-  guard approve -org N    apply an organization's held deactivations
-  guard reject -org N     fail them: ChatHub keeps those operators as they are
-  help                    show this help
-
-Run 'worker COMMAND -h' for a command's flags. NATS_URL (and NATS_CREDS) serve publish, results and
-replay; CHATHUB_BASE_URL and CHATHUB_TOKEN (or CHATHUB_TOKEN_FILE) serve operators.
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Terminal: term.IsTerminal(int(os.Stderr.Fd()))}
+	err := run(ctx, os.Args[1:], env)
+	stop()
+	if err != nil && !errors.Is(err, cli.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
 	}
+	os.Exit(cli.ExitCode(err))
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := ""
+// command is one thing the binary does.
+type command struct {
+	summary string
+	run     func(context.Context, []string, cli.Env) error
+}
+
+var commands = map[string]command{
+	"run":       {"run the worker with the configuration in the environment (the default)", runWorker},
+	"demo":      {"run against an embedded NATS server and the ChatHub simulator, publish examples/, print results", runDemo},
+	"publish":   {"publish HR events from JSON lines or CSV (FILE, or - for standard input)", cli.Publish},
+	"results":   {"print and follow results; filter by outcome, employee, time", cli.Results},
+	"operators": {"list an organization's operators in ChatHub with counts by status", cli.Operators},
+	"replay":    {"republish failed and rejected events from their results", cli.Replay},
+	"guard":     {"the mass-offboarding guard: what is held; approve or reject -org N", cli.Guard},
+	"explain":   {"what the worker knows and will do about one employee", cli.Explain},
+	"plan":      {"a dry run of publish FILE: what it would change in ChatHub, and what it costs", cli.Plan},
+	"reconcile": {"compare ChatHub with the employees' desired state; -apply drives it back", cli.Reconcile},
+	"version":   {"print the version, commit, build date, Go and nats.go versions", version},
+	"help":      {"show this help, or a command's: worker help COMMAND", nil},
+}
+
+func run(ctx context.Context, args []string, env cli.Env) error {
+	name := "run"
 	if len(args) > 0 {
-		cmd = args[0]
+		name, args = args[0], args[1:]
 	}
-	switch cmd {
-	case "", "run":
-		cfg, err := config.Parse(nil, config.Worker)
-		if err != nil {
-			return err
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) > 0 && commands[args[0]].run != nil {
+			return commands[args[0]].run(ctx, []string{"-h"}, env)
 		}
-		log := newLogger(cfg, stderr, false)
-		w, err := app.New(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		return w.Run(ctx)
-	case "demo":
-		cfg, err := config.Parse(nil, config.Demo)
-		if err != nil {
-			return err
-		}
-		if os.Getenv("LOG_LEVEL") == "" {
-			cfg.LogLevel = "warn"
-		}
-		return app.Demo(ctx, cfg, stdout, newLogger(cfg, stderr, true))
-	case "publish", "results", "operators", "replay", "guard":
-		env := cli.Env{Stdout: stdout, Stderr: stderr, Terminal: term.IsTerminal(int(os.Stdout.Fd()))}
-		return map[string]func(context.Context, []string, cli.Env) error{
-			"publish": cli.Publish, "results": cli.Results, "operators": cli.Operators, "replay": cli.Replay, "guard": cli.Guard,
-		}[cmd](ctx, args[1:], env)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		usage(env)
+		return cli.ErrHelp
+	case "--version", "-version":
+		name = "version"
 	}
-	return fmt.Errorf("unknown command %q; run 'worker help'", cmd)
+	c, ok := commands[name]
+	if !ok || c.run == nil {
+		return &cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q; run 'worker help'", name)}
+	}
+	return c.run(ctx, args, env)
 }
 
-// newLogger logs JSON, or readable lines in the demo.
-func newLogger(cfg config.Config, w io.Writer, console bool) zerolog.Logger {
-	level, _ := zerolog.ParseLevel(cfg.LogLevel)
-	if console {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+func usage(env cli.Env) {
+	fmt.Fprint(env.Stdout, "usage: worker [COMMAND] [flags] [arguments]\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
 	}
-	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "chathub-operator-worker").Logger()
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(env.Stdout, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(env.Stdout, `
+Run 'worker COMMAND -h' for a command's flags and an example. Flags may come
+before or after arguments, with one dash or two. Exit codes: 0 success,
+1 error, 2 usage, 3 partly done or drift found.
+
+example:
+  NATS_URL=nats://localhost:4222 worker publish team.csv
+`)
+}
+
+func version(_ context.Context, args []string, env cli.Env) error {
+	spec := cli.Spec{Synopsis: "version", Summary: "Prints the version, commit, build date, and the Go and nats.go versions.", Example: "worker version"}
+	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, buildinfo.Read())
+	return nil
 }

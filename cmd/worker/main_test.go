@@ -1,30 +1,48 @@
 package main
 
 import (
-	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/chathub-operator-worker/worker/internal/cli"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
 func TestCommandLine(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if err := run(t.Context(), []string{"help"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "publish FILE") {
-		t.Errorf("help: %v\n%s", err, out.String())
+	var out, errOut testenv.SyncBuffer
+	env := cli.Env{Stdout: &out, Stderr: &errOut}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		if err := run(t.Context(), args, env); cli.ExitCode(err) != 0 || !strings.Contains(out.String(), "publish") {
+			t.Errorf("%v: exit %d %v\n%s", args, cli.ExitCode(err), err, out.String())
+		}
 	}
-	if err := run(t.Context(), []string{"bogus"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), `unknown command "bogus"`) {
-		t.Errorf("unknown command: %v", err)
+	for _, args := range [][]string{{"publish", "-h"}, {"help", "plan"}, {"guard", "--help"}, {"explain", "-h"}, {"reconcile", "-h"}} {
+		out = testenv.SyncBuffer{}
+		if err := run(t.Context(), args, env); cli.ExitCode(err) != 0 || !strings.Contains(out.String(), "usage: worker ") || !strings.Contains(out.String(), "example:") {
+			t.Errorf("%v: exit %d %v\n%s", args, cli.ExitCode(err), err, out.String())
+		}
+	}
+	out = testenv.SyncBuffer{}
+	if err := run(t.Context(), []string{"--version"}, env); err != nil || !strings.HasPrefix(out.String(), "worker dev ") || !strings.Contains(out.String(), "nats.go") {
+		t.Errorf("--version: %v %q", err, out.String())
+	}
+	if err := run(t.Context(), []string{"bogus"}, env); cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), `unknown command "bogus"`) {
+		t.Errorf("unknown command: exit %d %v", cli.ExitCode(err), err)
+	}
+	if err := run(t.Context(), []string{"operators", "-bogus"}, env); cli.ExitCode(err) != 2 {
+		t.Errorf("an unknown flag: exit %d %v, want 2", cli.ExitCode(err), err)
 	}
 	// A misconfiguration stops the worker at start, naming the variables.
 	t.Setenv("NATS_URL", "")
 	t.Setenv("CHATHUB_BASE_URL", "")
 	t.Setenv("CHATHUB_TOKEN", "")
 	t.Setenv("BATCH_MAX_WAIT", "soon")
-	err := run(t.Context(), nil, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "BATCH_MAX_WAIT: cannot parse") {
+	err := run(t.Context(), nil, env)
+	if cli.ExitCode(err) != 1 || !strings.Contains(err.Error(), "BATCH_MAX_WAIT: cannot parse") {
 		t.Errorf("bad duration: %v", err)
 	}
 	t.Setenv("BATCH_MAX_WAIT", "")
-	err = run(t.Context(), nil, &out, &errOut)
+	err = run(t.Context(), nil, env)
 	for _, v := range []string{"NATS_URL", "CHATHUB_BASE_URL", "CHATHUB_TOKEN"} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("missing configuration: %v, want it to name %s", err, v)

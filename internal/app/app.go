@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chathub-operator-worker/worker/internal/broker"
+	"github.com/chathub-operator-worker/worker/internal/buildinfo"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
@@ -27,9 +28,6 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 	"github.com/chathub-operator-worker/worker/internal/ratelimit"
 )
-
-// Version is set at build time.
-var Version = "dev"
 
 // Worker is a running worker: the intake loop and the reconcile queue.
 type Worker struct {
@@ -166,7 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.log.Error().Err(err).Msg("HTTP server")
 		}
 	}()
-	w.log.Info().Str("version", Version).Str("http", w.Addr()).Str("nats", w.nc.ConnectedUrlRedacted()).
+	w.log.Info().Str("version", buildinfo.Version).Str("http", w.Addr()).Str("nats", w.nc.ConnectedUrlRedacted()).
 		Float64("chathub_rate_limit", w.cfg.ChatHubRateLimit).Int("batch_max_size", w.cfg.BatchMaxSize).Msg("worker started")
 	var wg sync.WaitGroup
 	var intakeErr error
@@ -197,7 +195,7 @@ func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
 		chathub.WithCallObserver(w.metrics.Call),
 		chathub.WithWaitObserver(w.metrics.LimiterWait),
 		chathub.WithTimeout(cfg.ChatHubTimeout),
-		chathub.WithUserAgent("chathub-operator-worker/"+Version))
+		chathub.WithUserAgent("chathub-operator-worker/"+buildinfo.Version))
 }
 
 // Close releases the connection and the HTTP server.

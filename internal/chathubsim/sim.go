@@ -58,6 +58,9 @@ type Faults struct {
 	// second, to absorb the network's jitter between client and server.
 	RateLimit      int
 	RateLimitSlack time.Duration
+	// DeletedFinal refuses (400) to change the status of a deleted
+	// operator, as a ChatHub that cannot restore one would.
+	DeletedFinal bool
 	// ReverseSyncAnswer answers synchronize with the created operators in
 	// reverse order, as an API that does not keep request order might.
 	ReverseSyncAnswer bool
@@ -138,14 +141,6 @@ func (s *Server) AddOrganization(id int, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.orgs[id] = name
-}
-
-// AddOperator stores an operator directly, as if made before the worker ran,
-// and returns its id.
-func (s *Server) AddOperator(orgID int, name string, status int) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.create(orgID, name, status).ID
 }
 
 // Operators returns a copy of the organization's operators (all of them
@@ -418,6 +413,11 @@ func (s *Server) status(w http.ResponseWriter, raw []byte, f Faults) {
 	if i < 0 {
 		s.mu.Unlock()
 		s.badRequest(w, fmt.Sprintf("operator %d does not exist", *body.ID))
+		return
+	}
+	if f.DeletedFinal && s.ops[i].Status == 2 && *body.Status != 2 {
+		s.mu.Unlock()
+		s.badRequest(w, fmt.Sprintf("operator %d is deleted", *body.ID))
 		return
 	}
 	s.ops[i].Status = *body.Status

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -13,22 +12,29 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
 )
 
 // Env is what a command runs with.
 type Env struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Environ replaces the process environment when not nil.
 	Environ map[string]string
-	// Terminal says stdout is a terminal, for the progress bar.
+	// Terminal says stderr is a terminal, for the progress bar.
 	Terminal bool
 }
 
 // connect reads the configuration and opens a NATS connection from
 // NATS_URL and NATS_CREDS.
 func connect(env Env) (config.Config, *nats.Conn, jetstream.JetStream, error) {
-	cfg, err := config.Parse(env.Environ, config.Needs{NATS: true})
+	return connectNeeding(env, config.Needs{NATS: true})
+}
+
+// connectNeeding is connect for a command that needs more than NATS.
+func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jetstream.JetStream, error) {
+	cfg, err := config.Parse(env.Environ, needs)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -48,11 +54,11 @@ func connect(env Env) (config.Config, *nats.Conn, jetstream.JetStream, error) {
 	return cfg, nc, js, nil
 }
 
-// flags returns a flag set that reports errors instead of exiting.
-func flags(name string, env Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	return fs
+// hubClient is a ChatHub client for a command, paced at
+// CHATHUB_RATE_LIMIT, that always asks ChatHub.
+func hubClient(cfg config.Config) (*chathub.Client, error) {
+	return chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken), chathub.WithRateLimit(cfg.ChatHubRateLimit),
+		chathub.WithTimeout(cfg.ChatHubTimeout), chathub.WithCacheTTL(0))
 }
 
 // withTimeout bounds one broker round trip.

@@ -21,18 +21,25 @@ import (
 // guard holds (`worker guard`), or decides for one (`worker guard approve
 // -org N`, `worker guard reject -org N`). It needs only NATS.
 func Guard(ctx context.Context, args []string, env Env) error {
-	verb := ""
-	if len(args) > 0 && (args[0] == "approve" || args[0] == "reject") {
-		verb, args = args[0], args[1:]
+	spec := Spec{
+		Synopsis: "guard [approve|reject] [-org N] [-json]",
+		Summary: "Lists the organizations whose deactivations the mass-offboarding guard holds; approve -org N applies\n" +
+			"them, reject -org N fails them (ChatHub keeps those operators as they are). Needs only NATS_URL.",
+		Example: "worker guard\nworker guard approve -org 24",
 	}
-	fs := flags("guard", env)
+	fs := spec.Flags(env)
 	org := fs.Int("org", 0, "organization id (approve and reject)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	rest, err := spec.Parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if verb != "" && *org <= 0 {
-		return fmt.Errorf("usage: worker guard %s -org N", verb)
+	verb := ""
+	if len(rest) > 0 {
+		verb, rest = rest[0], rest[1:]
+	}
+	if (verb != "" && verb != "approve" && verb != "reject") || len(rest) > 0 || (verb != "" && *org <= 0) {
+		return usageError("usage: worker %s", spec.Synopsis)
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -14,14 +13,18 @@ import (
 // Operators prints an organization's operators from ChatHub as a table or
 // JSON, with the counts the API docs' status monitoring shows.
 func Operators(ctx context.Context, args []string, env Env) error {
-	fs := flags("operators", env)
+	spec := Spec{
+		Synopsis: "operators -org N [-json]",
+		Summary:  "Lists an organization's operators in ChatHub, with the counts by status the API docs show. Needs CHATHUB_BASE_URL and a token.",
+		Example:  "worker operators -org 24",
+	}
+	fs := spec.Flags(env)
 	org := fs.Int("org", 0, "organization id (required)")
 	asJSON := fs.Bool("json", false, "print JSON: {operators, stats}")
-	if err := fs.Parse(args); err != nil {
+	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
-	}
-	if *org <= 0 {
-		return errors.New("usage: worker operators -org N [-json]")
+	} else if *org <= 0 || len(rest) > 0 {
+		return usageError("usage: worker %s", spec.Synopsis)
 	}
 	cfg, err := config.Parse(env.Environ, config.Needs{ChatHub: true})
 	if err != nil {

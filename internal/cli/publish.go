@@ -39,40 +39,29 @@ type line struct {
 // content, so publishing a file twice adds nothing within the stream's
 // duplicates window, and the worker skips duplicates after it).
 func Publish(ctx context.Context, args []string, env Env) error {
-	fs := flags("publish", env)
+	spec := Spec{
+		Synopsis: "publish [-json] [-allow-invalid] [-source S] FILE",
+		Summary: "Publishes HR events from a file of JSON lines, or CSV with the header " + csvHeader + ", to HR_EVENTS.\n" +
+			"Every line is validated first; invalid ones are listed and not published. FILE - reads standard input.\n" +
+			"Exit 0 when all were published, 3 when some lines were invalid (0 with -allow-invalid), 1 when nothing could be.",
+		Example: "worker publish team.csv\ncat events.jsonl | worker publish -json -",
+	}
+	fs := spec.Flags(env)
 	source := fs.String("source", "hr/csv-import", "CloudEvents source of events made from CSV rows")
 	allowInvalid := fs.Bool("allow-invalid", false, "exit 0 even when some lines were invalid (they are still not published)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: worker publish [-source S] [-allow-invalid] FILE (JSON lines, or CSV with header " + csvHeader + ")")
-	}
-	path := fs.Arg(0)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
-	}
-	lines, err := readEvents(raw, strings.EqualFold(filepath.Ext(path), ".csv"), *source)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	files, err := spec.Parse(fs, args)
 	if err != nil {
 		return err
 	}
-	validator, err := hrevent.NewValidator()
+	if len(files) != 1 {
+		return usageError("usage: worker %s", spec.Synopsis)
+	}
+	lines, err := readFile(files[0], *source, env)
 	if err != nil {
 		return err
 	}
-	var valid []line
-	var invalid []line
-	for _, l := range lines {
-		if l.err == nil {
-			l.ev, l.err = validator.Parse(l.body)
-		}
-		if l.err != nil {
-			invalid = append(invalid, l)
-			continue
-		}
-		valid = append(valid, l)
-	}
+	valid, invalid := validate(lines)
 	for _, l := range invalid {
 		fmt.Fprintf(env.Stderr, "line %d: invalid: %v\n", l.no, l.err)
 	}
@@ -82,7 +71,7 @@ func Publish(ctx context.Context, args []string, env Env) error {
 	}
 	defer nc.Close()
 
-	bar := newProgress(env.Stdout, env.Terminal, len(valid))
+	bar := newProgress(env.Stderr, env.Terminal, len(valid))
 	published, duplicates := 0, 0
 	for _, l := range valid {
 		msg := &nats.Msg{Subject: "hr.events." + string(l.ev.Kind), Data: l.body, Header: nats.Header{}}
@@ -102,12 +91,72 @@ func Publish(ctx context.Context, args []string, env Env) error {
 		bar.step()
 	}
 	bar.done()
-	fmt.Fprintf(env.Stdout, "published %d, already in the stream %d, invalid %d (of %d lines)\n",
-		published, duplicates, len(invalid), len(lines))
-	if len(invalid) > 0 && !*allowInvalid {
-		return fmt.Errorf("%d invalid lines were not published", len(invalid))
+	if *asJSON {
+		type bad struct {
+			Line   int    `json:"line"`
+			Reason string `json:"reason"`
+		}
+		summary := struct {
+			Published  int   `json:"published"`
+			Duplicates int   `json:"duplicates"`
+			Lines      int   `json:"lines"`
+			Invalid    []bad `json:"invalid"`
+		}{published, duplicates, len(lines), []bad{}}
+		for _, l := range invalid {
+			summary.Invalid = append(summary.Invalid, bad{l.no, l.err.Error()})
+		}
+		if err := json.NewEncoder(env.Stdout).Encode(summary); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "published %d, already in the stream %d, invalid %d (of %d lines)\n",
+			published, duplicates, len(invalid), len(lines))
 	}
-	return nil
+	switch {
+	case len(invalid) == 0 || *allowInvalid:
+		return nil
+	case published+duplicates == 0:
+		return fmt.Errorf("none of the %d lines was valid", len(lines))
+	}
+	return partly("%d invalid lines were not published", len(invalid))
+}
+
+// readFile reads the events of path, or of standard input for "-".
+func readFile(path, source string, env Env) ([]line, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		if env.Stdin == nil {
+			return nil, errors.New("no standard input to read")
+		}
+		raw, err = io.ReadAll(env.Stdin)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	return readEvents(raw, strings.EqualFold(filepath.Ext(path), ".csv"), source)
+}
+
+// validate checks every line against the schemas.
+func validate(lines []line) (valid, invalid []line) {
+	validator, err := hrevent.NewValidator()
+	for _, l := range lines {
+		if l.err == nil {
+			if err != nil {
+				l.err = err
+			} else {
+				l.ev, l.err = validator.Parse(l.body)
+			}
+		}
+		if l.err != nil {
+			invalid = append(invalid, l)
+			continue
+		}
+		valid = append(valid, l)
+	}
+	return valid, invalid
 }
 
 // readEvents splits a file into event bodies: JSON lines as they are, CSV

@@ -21,12 +21,19 @@ const resultsDedupWindow = 20 * time.Minute
 // goes back to hr.events.<kind> unchanged; a truncated one cannot be
 // replayed from its result and is named instead.
 func Replay(ctx context.Context, args []string, env Env) error {
-	fs := flags("replay", env)
+	spec := Spec{
+		Synopsis: "replay [-dry-run] [-outcome failed,rejected] [-employee ID]",
+		Summary:  "Republishes failed and rejected events from their results' event field, once the cause is fixed.",
+		Example:  "worker replay -dry-run\nworker replay -outcome failed -employee E-1006",
+	}
+	fs := spec.Flags(env)
 	dryRun := fs.Bool("dry-run", false, "print what would be replayed, publish nothing")
 	outcome := fs.String("outcome", "failed,rejected", "replay results with these outcomes")
 	employee := fs.String("employee", "", "only this employee's events")
-	if err := fs.Parse(args); err != nil {
+	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
+	} else if len(rest) > 0 {
+		return usageError("usage: worker %s", spec.Synopsis)
 	}
 	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
@@ -39,7 +46,7 @@ func Replay(ctx context.Context, args []string, env Env) error {
 	defer nc.Close()
 
 	replayed, skipped := 0, 0
-	err = eachResult(ctx, js, cfg.ResultsStream, false, func(r hrevent.Result, m jetstream.Msg) error {
+	err = eachResult(ctx, js, cfg.ResultsStream, readOptions{subjects: filter.subjects()}, func(r hrevent.Result, m jetstream.Msg, _ bool) error {
 		if !filter.match(r) || (r.Outcome != hrevent.Failed && r.Outcome != hrevent.Rejected) {
 			return nil
 		}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -53,24 +55,43 @@ func parseOutcomes(s string) ([]string, error) {
 // then follows new ones until interrupted (or stops at the end with
 // -follow=false).
 func Results(ctx context.Context, args []string, env Env) error {
-	fs := flags("results", env)
+	spec := Spec{
+		Synopsis: "results [-json] [-outcome LIST] [-employee ID] [-since D|TIME] [-follow=false]",
+		Summary: "Prints the results in HR_RESULTS and follows new ones. Outcomes are filtered by the server (the\n" +
+			"result's subject), employees here.",
+		Example: "worker results -outcome failed,rejected -since 24h -follow=false\nworker results -json -employee E-1001",
+	}
+	fs := spec.Flags(env)
 	asJSON := fs.Bool("json", false, "print each result's data as a JSON line")
 	outcome := fs.String("outcome", "", "only these outcomes, comma-separated: applied,skipped,rejected,failed")
 	employee := fs.String("employee", "", "only results for this employee id")
+	since := fs.String("since", "", "only results stored since then: a duration back from now (24h) or an RFC 3339 time")
 	follow := fs.Bool("follow", true, "keep printing new results; false stops at the end of the stream")
-	if err := fs.Parse(args); err != nil {
+	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
+	} else if len(rest) > 0 {
+		return usageError("usage: worker %s", spec.Synopsis)
 	}
 	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
-		return err
+		return usageError("%v", err)
+	}
+	from, err := parseSince(*since, time.Now())
+	if err != nil {
+		return usageError("%v", err)
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	return eachResult(ctx, js, cfg.ResultsStream, *follow, func(r hrevent.Result, _ jetstream.Msg) error {
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	read := readOptions{follow: *follow, since: from, subjects: filter.subjects()}
+	if !*asJSON {
+		fmt.Fprintln(tw, "OUTCOME\tKIND\tEVENT\tEMPLOYEE\tORG\tOPERATOR\tSEQ\tATTEMPT\tREASON")
+	}
+	return eachResult(ctx, js, cfg.ResultsStream, read, func(r hrevent.Result, _ jetstream.Msg, caughtUp bool) error {
 		if !filter.match(r) {
 			return nil
 		}
@@ -82,14 +103,61 @@ func Results(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(env.Stdout, string(b))
 			return nil
 		}
-		fmt.Fprintln(env.Stdout, r.Summary())
+		writeResult(tw, r)
+		if caughtUp {
+			// Following: each result shows as it comes.
+			return tw.Flush()
+		}
 		return nil
 	})
 }
 
-// eachResult calls fn for every result in the stream, in order; with follow
-// it then waits for new ones until ctx is done.
-func eachResult(ctx context.Context, js jetstream.JetStream, stream string, follow bool, fn func(hrevent.Result, jetstream.Msg) error) error {
+// writeResult writes one result as a row: outcome, kind, event, employee,
+// organization, operator, sequence and attempt, and the reason.
+func writeResult(w io.Writer, r hrevent.Result) {
+	op := "-"
+	if r.OperatorID != 0 && r.OperatorStatus != nil {
+		op = fmt.Sprintf("%d (%s)", r.OperatorID, hrevent.StatusName(*r.OperatorStatus))
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\n", r.Outcome, hrevent.OrDash(string(hrevent.KindOfType(r.EventType))),
+		hrevent.OrDash(r.EventID), hrevent.OrDash(r.EmployeeID), r.OrganizationID, op, r.StreamSequence, r.Attempts, r.Reason)
+}
+
+// parseSince reads -since: a duration back from now, or a time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("-since: %q is neither a duration such as 24h nor a time such as 2026-11-25T09:00:00Z", s)
+}
+
+// subjects are the result subjects of the filter's outcomes, for the
+// server to filter on.
+func (f resultFilter) subjects() []string {
+	var out []string
+	for _, o := range f.outcomes {
+		out = append(out, "hr.results."+o+".>")
+	}
+	return out
+}
+
+// readOptions say which results eachResult reads.
+type readOptions struct {
+	follow   bool
+	since    time.Time
+	subjects []string
+}
+
+// eachResult calls fn for every result in the stream that the options
+// select, in order, saying whether it reached the end of what was stored;
+// with follow it then waits for new ones until ctx is done.
+func eachResult(ctx context.Context, js jetstream.JetStream, stream string, o readOptions, fn func(hrevent.Result, jetstream.Msg, bool) error) error {
 	infoCtx, cancel := withTimeout(ctx)
 	s, err := js.Stream(infoCtx, stream)
 	cancel()
@@ -98,12 +166,16 @@ func eachResult(ctx context.Context, js jetstream.JetStream, stream string, foll
 	}
 	info := s.CachedInfo()
 	caughtUp := info.State.Msgs == 0
-	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: o.subjects}
+	if !o.since.IsZero() {
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &o.since
+	}
+	cons, err := js.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
 		return fmt.Errorf("cannot read stream %s: %w", stream, err)
 	}
 	for {
-		if caughtUp && !follow {
+		if caughtUp && !o.follow {
 			return nil
 		}
 		fetchCtx, cancel := context.WithTimeout(ctx, time.Second)
@@ -125,7 +197,7 @@ func eachResult(ctx context.Context, js jetstream.JetStream, stream string, foll
 		if err != nil {
 			continue
 		}
-		if err := fn(r, m); err != nil {
+		if err := fn(r, m, caughtUp); err != nil {
 			return err
 		}
 	}

@@ -163,3 +163,40 @@ func TestDeactivates(t *testing.T) {
 		t.Error("an employee with no operator deactivates nothing")
 	}
 }
+
+func TestNextAction(t *testing.T) {
+	t.Parallel()
+	later := now.Add(24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		rec  func() employee.Record
+		want string
+	}{
+		{"in step", hired, "nothing: in step"},
+		{"a leave", func() employee.Record {
+			r := hired()
+			r.Merge(ev("l1", hrevent.LeaveStarted, now), 2, 1, "", now)
+			return r
+		}, "set operator 101 to inactive now"},
+		{"a new hire", func() employee.Record {
+			var r employee.Record
+			r.Merge(ev("h1", hrevent.Hired, now), 1, 1, "", now)
+			return r
+		}, `create an operator named "Alex" in organization 24, unless one of that name can be adopted now`},
+		{"a termination tomorrow", func() employee.Record {
+			r := hired()
+			r.Merge(ev("t1", hrevent.Terminated, later), 2, 1, "", now)
+			return r
+		}, "nothing now; at " + later.UTC().Format(time.RFC3339) + ": set operator 101 to deleted"},
+		{"held at the guard", func() employee.Record {
+			r := hired()
+			r.Merge(ev("t1", hrevent.Terminated, now), 2, 1, "", now)
+			r.Guard = &employee.Guarded{Since: now, Held: 1}
+			return r
+		}, "wait: the mass-offboarding guard of organization 24 holds this deactivation"},
+	} {
+		if got := tc.rec().NextAction(now); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

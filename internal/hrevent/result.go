@@ -151,6 +151,9 @@ func (r *Result) Summary() string {
 // statusNames name ChatHub's operator statuses 0, 1 and 2.
 var statusNames = [...]string{"active", "inactive", "deleted", "unknown"}
 
+// StatusName names an operator status.
+func StatusName(status int) string { return statusNames[min(max(status, 0), 3)] }
+
 // OrDash returns s, or "-" when it is empty.
 func OrDash(s string) string {
 	if s == "" {

@@ -58,9 +58,9 @@ func (s *Store) PutState(ctx context.Context, st guard.State, rev uint64) error 
 // States returns the guard state of every organization that has one.
 func (s *Store) States(ctx context.Context) ([]guard.State, error) {
 	var out []guard.State
-	err := s.watch(ctx, "guard.*", func(v []byte) {
+	err := s.watch(ctx, "guard.*", func(e jetstream.KeyValueEntry) {
 		var st guard.State
-		if json.Unmarshal(v, &st) == nil {
+		if json.Unmarshal(e.Value(), &st) == nil {
 			out = append(out, st)
 		}
 	})
@@ -70,9 +70,9 @@ func (s *Store) States(ctx context.Context) ([]guard.State, error) {
 // Waiting returns the organization's waiting deactivations by employee.
 func (s *Store) Waiting(ctx context.Context, org int) (map[string]guard.Wait, error) {
 	out := map[string]guard.Wait{}
-	err := s.watch(ctx, guardKey(org)+".wait.*", func(v []byte) {
+	err := s.watch(ctx, guardKey(org)+".wait.*", func(e jetstream.KeyValueEntry) {
 		var w guard.Wait
-		if json.Unmarshal(v, &w) == nil {
+		if json.Unmarshal(e.Value(), &w) == nil {
 			out[w.EmployeeID] = w
 		}
 	})
@@ -80,7 +80,7 @@ func (s *Store) Waiting(ctx context.Context, org int) (map[string]guard.Wait, er
 }
 
 // watch reads the current value of every key matching filter.
-func (s *Store) watch(ctx context.Context, filter string, each func([]byte)) error {
+func (s *Store) watch(ctx context.Context, filter string, each func(jetstream.KeyValueEntry)) error {
 	w, err := s.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", filter, err)
@@ -92,7 +92,7 @@ func (s *Store) watch(ctx context.Context, filter string, each func([]byte)) err
 			if !ok || e == nil {
 				return nil
 			}
-			each(e.Value())
+			each(e)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/embedded"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // Token is the simulator's token; tests check it never leaks.
@@ -370,6 +371,26 @@ func (h *Harness) ConsumerIdle() bool {
 	}
 	info, err := c.Info(ctx)
 	return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0
+}
+
+// WaitSettled waits until no worker is busy with the employees: each has
+// a record, without a lease, a pending create or an event due.
+func (h *Harness) WaitSettled(ids ...string) {
+	h.t.Helper()
+	kv, err := h.JS.KeyValue(h.t.Context(), "chathub-operator-worker")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	store := kvstore.New(h.JS, kv)
+	await.True(h.t, 30*time.Second, func() bool {
+		for _, id := range ids {
+			rec, rev, err := store.Get(h.t.Context(), id)
+			if err != nil || rev == 0 || rec.Lease != nil || rec.Pending != nil || rec.HasDue() {
+				return false
+			}
+		}
+		return true
+	}, fmt.Sprintf("the records of %v settled", ids))
 }
 
 // Event builds a valid Event body.

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/cli"
+	"github.com/chathub-operator-worker/worker/internal/config"
+)
+
+// runWorker runs the worker until SIGINT or SIGTERM.
+func runWorker(ctx context.Context, args []string, env cli.Env) error {
+	spec := cli.Spec{
+		Synopsis: "run",
+		Summary: "Runs the worker with the configuration in the environment (README.md lists it) until SIGINT or\n" +
+			"SIGTERM, then finishes or hands back its work and exits 0.",
+		Example: "NATS_URL=nats://nats:4222 CHATHUB_BASE_URL=https://chatapi.smsbat.com CHATHUB_TOKEN_FILE=/run/secrets/token worker",
+	}
+	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+		return err
+	}
+	cfg, err := config.Parse(nil, config.Worker)
+	if err != nil {
+		return err
+	}
+	w, err := app.New(ctx, cfg, newLogger(cfg, env.Stderr, false))
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// runDemo runs the demo: embedded NATS, the simulator, the examples.
+func runDemo(ctx context.Context, args []string, env cli.Env) error {
+	spec := cli.Spec{
+		Synopsis: "demo",
+		Summary: "Starts an embedded NATS server and the ChatHub simulator, runs the worker against them, publishes\n" +
+			"examples/events.jsonl, a scheduled change and a mass offboarding, and prints every result. Needs nothing installed.",
+		Example: "go run ./cmd/worker demo",
+	}
+	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+		return err
+	}
+	cfg, err := config.Parse(nil, config.Demo)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("LOG_LEVEL") == "" {
+		cfg.LogLevel = "warn"
+	}
+	return app.Demo(ctx, cfg, env.Stdout, newLogger(cfg, env.Stderr, true))
+}
+
+// newLogger logs JSON, or readable lines in the demo.
+func newLogger(cfg config.Config, w io.Writer, console bool) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.LogLevel)
+	if console {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "chathub-operator-worker").Logger()
+}

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
+)
+
+// plan is what publishing a file would change.
+type plan struct {
+	Lines     int       `json:"lines"`
+	Invalid   []badLine `json:"invalid"`
+	Orgs      []orgPlan `json:"organizations"`
+	NoOps     []planned `json:"noOps"`
+	Scheduled []planned `json:"scheduled"`
+	Calls     int       `json:"calls"`
+	Takes     string    `json:"takes"`
+	RateLimit float64   `json:"rateLimit"`
+	Skipped   []string  `json:"notAsked,omitempty"`
+	orgs      map[int]*orgPlan
+}
+
+type badLine struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// orgPlan is what one organization's operators would go through.
+type orgPlan struct {
+	OrganizationID int `json:"organizationId"`
+	Create         int `json:"create"`
+	Adopt          int `json:"adopt"`
+	Activate       int `json:"activate"`
+	Deactivate     int `json:"deactivate"`
+	Delete         int `json:"delete"`
+	Calls          int `json:"calls"`
+	// GuardHolds: the mass-offboarding guard would hold the organization's
+	// deactivations (GuardCount of them, over GuardLimit).
+	GuardHolds bool `json:"guardHolds"`
+	GuardCount int  `json:"guardCount"`
+	GuardLimit int  `json:"guardLimit"`
+}
+
+// planned is one event that changes nothing, or waits for its time.
+type planned struct {
+	Line     int       `json:"line"`
+	EventID  string    `json:"eventId"`
+	Kind     string    `json:"kind"`
+	Employee string    `json:"employeeId"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	State    string    `json:"state,omitempty"`
+}
+
+// Plan is a dry run of publish: from the current records and ChatHub's
+// lists, what publishing the file would change, and what it would cost.
+func Plan(ctx context.Context, args []string, env Env) error {
+	spec := Spec{
+		Synopsis: "plan [-json] [-allow-invalid] [-source S] FILE",
+		Summary: "A dry run of 'worker publish FILE': validates the file like publish, then says, from the current\n" +
+			"records and ChatHub's lists, which operators would be created, which statuses would change, which\n" +
+			"events change nothing and why, which wait for their time, what the guard would hold, and the ChatHub\n" +
+			"calls and time it costs at CHATHUB_RATE_LIMIT. Publishes and writes nothing. Exit codes as publish's.",
+		Example: "worker plan team.csv\nworker plan -json events.jsonl",
+	}
+	fs := spec.Flags(env)
+	source := fs.String("source", "hr/csv-import", "CloudEvents source of events made from CSV rows")
+	allowInvalid := fs.Bool("allow-invalid", false, "exit 0 even when some lines are invalid")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	files, err := spec.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return usageError("usage: worker %s", spec.Synopsis)
+	}
+	lines, err := readFile(files[0], *source, env)
+	if err != nil {
+		return err
+	}
+	valid, invalid := validate(lines)
+	cfg, nc, js, err := connect(env)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	p, err := makePlan(ctx, cfg, js, valid, time.Now())
+	if err != nil {
+		return err
+	}
+	p.Lines = len(lines)
+	for _, l := range invalid {
+		p.Invalid = append(p.Invalid, badLine{l.no, l.err.Error()})
+	}
+	if *asJSON {
+		err = json.NewEncoder(env.Stdout).Encode(p)
+	} else {
+		p.print(env.Stdout)
+	}
+	switch {
+	case err != nil:
+		return err
+	case len(invalid) == 0 || *allowInvalid:
+		return nil
+	case len(valid) == 0:
+		return fmt.Errorf("none of the %d lines is valid", len(lines))
+	}
+	return partly("%d lines are invalid", len(invalid))
+}
+
+// makePlan merges the file's events into copies of the records, then
+// compares each employee's desired state with what ChatHub lists.
+func makePlan(ctx context.Context, cfg config.Config, js jetstream.JetStream, valid []line, now time.Time) (*plan, error) {
+	p := &plan{RateLimit: cfg.ChatHubRateLimit, orgs: map[int]*orgPlan{}, Invalid: []badLine{}, NoOps: []planned{}, Scheduled: []planned{}}
+	opCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var store *kvstore.Store
+	if kv, err := js.KeyValue(opCtx, cfg.KVBucket); err == nil {
+		store = kvstore.New(js, kv)
+	}
+	recs := map[string]*employee.Record{}
+	var order []string
+	for _, l := range valid {
+		id := l.ev.EmployeeID
+		if recs[id] == nil {
+			rec := employee.Record{}
+			if store != nil {
+				r, rev, err := store.Get(opCtx, id)
+				if err != nil {
+					return nil, err
+				}
+				if rev != 0 {
+					rec = r
+				}
+			}
+			recs[id], order = &rec, append(order, id)
+		}
+		v, reason, _ := recs[id].Merge(l.ev, 0, 1, "", now)
+		row := planned{Line: l.no, EventID: l.ev.ID, Kind: string(l.ev.Kind), Employee: id, Reason: reason}
+		switch {
+		case v == employee.Skip || v == employee.Fail:
+			p.NoOps = append(p.NoOps, row)
+		case l.ev.Time.After(now.Add(employee.ScheduleAhead)):
+			row.At, row.State = l.ev.Time, recs[id].StateAt(l.ev.Time).String()
+			p.Scheduled = append(p.Scheduled, row)
+		}
+	}
+	hub := planHub(cfg, p)
+	for _, id := range order {
+		p.change(ctx, hub, recs[id])
+	}
+	p.guard(opCtx, cfg, store, hub)
+	p.cost(cfg)
+	return p, nil
+}
+
+// planHub is a ChatHub client for the lists, if ChatHub is configured.
+func planHub(cfg config.Config, p *plan) *chathub.Client {
+	if cfg.ChatHubBaseURL == "" || cfg.ChatHubToken == "" {
+		p.Skipped = append(p.Skipped, "ChatHub (set CHATHUB_BASE_URL and a token): creates are counted without looking for operators to adopt")
+		return nil
+	}
+	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken), chathub.WithRateLimit(cfg.ChatHubRateLimit),
+		chathub.WithTimeout(cfg.ChatHubTimeout))
+	if err != nil {
+		p.Skipped = append(p.Skipped, "ChatHub: "+err.Error())
+		return nil
+	}
+	return hub
+}
+
+// change counts what making ChatHub match one employee's record takes.
+func (p *plan) change(ctx context.Context, hub *chathub.Client, rec *employee.Record) {
+	o := p.org(rec.OrganizationID)
+	want, needed := rec.State().Want()
+	switch {
+	case needed && rec.OperatorID == 0:
+		if hub != nil {
+			found, err := hub.FindByNames(ctx, rec.OrganizationID, []string{rec.Name}, false)
+			if err == nil && len(found[chathub.NameKey(rec.Name)]) > 0 {
+				o.Adopt++
+				if op := found[chathub.NameKey(rec.Name)][0]; employee.Status(op.Status) != want {
+					o.count(want)
+				}
+				return
+			}
+		}
+		o.Create++
+		if want != employee.StatusActive {
+			o.count(want)
+		}
+	case rec.OperatorID != 0 && rec.OperatorStatus != want && (needed || rec.OperatorStatus != employee.StatusDeleted):
+		if rec.Deactivates() {
+			o.GuardCount++
+		}
+		o.count(want)
+	}
+}
+
+func (o *orgPlan) count(s employee.Status) {
+	switch s {
+	case employee.StatusActive:
+		o.Activate++
+	case employee.StatusInactive:
+		o.Deactivate++
+	default:
+		o.Delete++
+	}
+}
+
+func (p *plan) org(id int) *orgPlan {
+	if p.orgs[id] == nil {
+		p.orgs[id] = &orgPlan{OrganizationID: id}
+	}
+	return p.orgs[id]
+}
+
+// guard says which organizations' deactivations the guard would hold.
+func (p *plan) guard(ctx context.Context, cfg config.Config, store *kvstore.Store, hub *chathub.Client) {
+	rule := cfg.Guard
+	if rule.Threshold.Off() {
+		return
+	}
+	for id, o := range p.orgs {
+		if o.GuardCount == 0 {
+			continue
+		}
+		count := o.GuardCount
+		if store != nil {
+			if st, _, err := store.State(ctx, id); err == nil {
+				count += st.AppliedSince(time.Now(), rule.Window)
+			}
+		}
+		active := 0
+		if rule.Threshold.Percent > 0 && hub != nil {
+			active, _ = hub.CountActive(ctx, id)
+		}
+		o.GuardLimit = rule.Threshold.Limit(active)
+		o.GuardHolds = rule.Trips(count, active)
+	}
+}
+
+// cost counts the ChatHub calls and the time they take at the rate limit.
+func (p *plan) cost(cfg config.Config) {
+	for _, o := range p.orgs {
+		if o.Create+o.Adopt > 0 {
+			o.Calls++ // the list before creating
+		}
+		o.Calls += (o.Create + cfg.BatchMaxSize - 1) / cfg.BatchMaxSize
+		o.Calls += o.Activate + o.Deactivate + o.Delete
+		p.Calls += o.Calls
+		p.Orgs = append(p.Orgs, *o)
+	}
+	sort.Slice(p.Orgs, func(i, j int) bool { return p.Orgs[i].OrganizationID < p.Orgs[j].OrganizationID })
+	if p.Orgs == nil {
+		p.Orgs = []orgPlan{}
+	}
+	p.Takes = "no limit"
+	if cfg.ChatHubRateLimit > 0 {
+		p.Takes = (time.Duration(max(p.Calls-1, 0)) * chathub.Interval(cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)).Round(time.Second).String()
+	}
+}
+
+func (p *plan) print(w io.Writer) {
+	for _, o := range p.Orgs {
+		fmt.Fprintf(w, "organization %d: create %d, adopt %d, activate %d, deactivate %d, delete %d (%d calls)\n",
+			o.OrganizationID, o.Create, o.Adopt, o.Activate, o.Deactivate, o.Delete, o.Calls)
+		if o.GuardHolds {
+			fmt.Fprintf(w, "  the mass-offboarding guard would hold its %d deactivations (over %d): a person must approve them\n", o.GuardCount, o.GuardLimit)
+		}
+	}
+	for _, s := range p.Scheduled {
+		fmt.Fprintf(w, "line %d: %s %s for %s waits until %s, then %s\n", s.Line, s.Kind, s.EventID, s.Employee, s.At.UTC().Format(time.RFC3339), s.State)
+	}
+	for _, n := range p.NoOps {
+		fmt.Fprintf(w, "line %d: %s %s changes nothing: %s\n", n.Line, n.Kind, n.EventID, n.Reason)
+	}
+	for _, b := range p.Invalid {
+		fmt.Fprintf(w, "line %d: invalid: %s\n", b.Line, b.Reason)
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(w, "not asked: %s\n", s)
+	}
+	fmt.Fprintf(w, "%d lines: %d ChatHub calls, %s at %v calls a second (CHATHUB_RATE_LIMIT); nothing was published\n",
+		p.Lines, p.Calls, p.Takes, p.RateLimit)
+}

@@ -1,0 +1,146 @@
+package drift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/handlers"
+)
+
+// Store is what a check reads and, applying, writes.
+type Store interface {
+	Records(ctx context.Context, each func(employee.Record, uint64), bad func(key string, err error)) error
+	Claimed(ctx context.Context, org int) (map[int64]string, error)
+	Get(ctx context.Context, employeeID string) (employee.Record, uint64, error)
+	PutAll(ctx context.Context, writes []handlers.Write) ([]uint64, []error)
+}
+
+// Lister lists an organization's operators, deleted ones included.
+type Lister interface {
+	ListOperators(ctx context.Context, orgID int) ([]chathub.Operator, error)
+}
+
+// Options shape a check.
+type Options struct {
+	// Orgs are the organizations to compare; empty: every organization
+	// that has records.
+	Orgs []int
+	// Apply corrects the records of the drifted employees.
+	Apply bool
+	// Pause is the least time between two organizations' list calls, so
+	// that a check leaves the rate budget to event work.
+	Pause time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Check compares every organization asked for, one list call each, and
+// corrects the drifted employees' records when asked to. It stops at the
+// first error; the reports of the organizations compared come with it.
+func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, error) {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	byOrg := map[int][]Entry{}
+	var bad []error
+	err := store.Records(ctx, func(rec employee.Record, rev uint64) {
+		if len(o.Orgs) == 0 || slices.Contains(o.Orgs, rec.OrganizationID) {
+			byOrg[rec.OrganizationID] = append(byOrg[rec.OrganizationID], EntryOf(rec, rev, now()))
+		}
+	}, func(key string, err error) { bad = append(bad, fmt.Errorf("record %s: %w", key, err)) })
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, errors.Join(bad...)
+	}
+	orgs := o.Orgs
+	if len(orgs) == 0 {
+		for org := range byOrg {
+			orgs = append(orgs, org)
+		}
+		slices.Sort(orgs)
+	}
+	var reports []Report
+	for i, org := range orgs {
+		if i > 0 && o.Pause > 0 {
+			if err := sleep(ctx, o.Pause); err != nil {
+				return reports, err
+			}
+		}
+		rep, err := checkOrg(ctx, store, hub, org, byOrg[org], o.Apply)
+		if err != nil {
+			return reports, err
+		}
+		reports = append(reports, rep)
+	}
+	return reports, nil
+}
+
+// checkOrg compares one organization and applies its drift.
+func checkOrg(ctx context.Context, store Store, hub Lister, org int, entries []Entry, apply bool) (Report, error) {
+	claimed, err := store.Claimed(ctx, org)
+	if err != nil {
+		return Report{}, err
+	}
+	ops, err := hub.ListOperators(ctx, org)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Compare(org, entries, claimed, ops)
+	if apply {
+		err = Apply(ctx, store, rep.Findings)
+	}
+	return rep, err
+}
+
+// Apply corrects the records of the findings that concern employees, each
+// write checked against the revision compared: a record that changed since
+// is left to the reconciler and the next check. It marks what it applied.
+func Apply(ctx context.Context, store Store, findings []Finding) error {
+	var writes []handlers.Write
+	var which []int
+	for i, f := range findings {
+		if f.Kind == Unmanaged {
+			continue
+		}
+		rec, rev, err := store.Get(ctx, f.EmployeeID)
+		if err != nil {
+			return err
+		}
+		if rev != f.revision {
+			continue
+		}
+		Correct(&rec, f, time.Now())
+		writes, which = append(writes, handlers.Write{Record: rec, Revision: rev}), append(which, i)
+	}
+	_, errs := store.PutAll(ctx, writes)
+	var failed []error
+	for k, err := range errs {
+		switch {
+		case err == nil:
+			findings[which[k]].Applied = true
+		case !errors.Is(err, handlers.ErrConflict):
+			failed = append(failed, fmt.Errorf("employee %q: %w", findings[which[k]].EmployeeID, err))
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,204 @@
+// Package drift compares what the employees' records say ChatHub holds
+// with what ChatHub lists, and corrects the records where a person changed
+// ChatHub by hand, so that the reconciler drives ChatHub back to the
+// desired state through its usual path (rate limit, adopt before create,
+// claims). The worker runs it every RECONCILE_INTERVAL; `worker reconcile`
+// runs it on demand.
+package drift
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+)
+
+// Kind is a kind of drift.
+type Kind string
+
+// The kinds of drift, as reports and metrics name them.
+const (
+	// StatusChanged: the operator's status is not the one the employee's
+	// state asks for, though the worker set it (changed by hand).
+	StatusChanged Kind = "status_changed"
+	// Deleted: the operator was deleted by hand (status 2) while the
+	// employee should have one.
+	Deleted Kind = "deleted"
+	// Gone: ChatHub no longer lists the operator the record names, while
+	// the employee should have one.
+	Gone Kind = "gone"
+	// Unmanaged: an operator that is not deleted and that no employee
+	// claims. Reported, never touched.
+	Unmanaged Kind = "unmanaged"
+)
+
+// Kinds lists every kind, in the order reports give them.
+var Kinds = []Kind{StatusChanged, Deleted, Gone, Unmanaged}
+
+// Finding is one operator that is not what the records say.
+type Finding struct {
+	Kind           Kind   `json:"kind"`
+	OrganizationID int    `json:"organizationId"`
+	EmployeeID     string `json:"employeeId,omitempty"`
+	OperatorID     int64  `json:"operatorId"`
+	Name           string `json:"name"`
+	// Desired is the status the employee's state asks for; empty for an
+	// unmanaged operator.
+	Desired string `json:"desired,omitempty"`
+	// Listed is the status ChatHub lists, "missing" when it lists none.
+	Listed string `json:"listed"`
+	// Applied: the record was corrected, and the reconciler drives
+	// ChatHub back.
+	Applied bool `json:"applied,omitempty"`
+
+	revision uint64
+	listed   employee.Status
+}
+
+// Entry is what the comparison needs of one employee's record.
+type Entry struct {
+	EmployeeID     string
+	OrganizationID int
+	Revision       uint64
+	Name           string
+	OperatorID     int64
+	Recorded       employee.Status
+	Desired        employee.Status
+	Needed         bool
+	// Busy: the worker is working on the employee (an event waiting for
+	// its result, a lease, a create, a retry, a guard hold, a failure):
+	// ChatHub is expected to differ, so the employee is not compared.
+	Busy bool
+	// Pending is the name of an operator being created.
+	Pending string
+}
+
+// EntryOf reads a record at time now.
+func EntryOf(rec employee.Record, rev uint64, now time.Time) Entry {
+	rec.Fold(now)
+	want, needed := rec.State().Want()
+	e := Entry{EmployeeID: rec.EmployeeID, OrganizationID: rec.OrganizationID, Revision: rev, Name: rec.Name,
+		OperatorID: rec.OperatorID, Recorded: rec.OperatorStatus, Desired: want, Needed: needed}
+	e.Busy = rec.Lease != nil || rec.Pending != nil || rec.Retry != nil || rec.Guard != nil ||
+		rec.Failure != "" || rec.HasDue() || !rec.Converged()
+	if rec.Pending != nil {
+		e.Pending = rec.Pending.Name
+	}
+	return e
+}
+
+// Report is the comparison of one organization.
+type Report struct {
+	OrganizationID int `json:"organizationId"`
+	// Employees is how many employees' records were compared, Busy how
+	// many were not because the worker is working on them.
+	Employees int `json:"employees"`
+	Busy      int `json:"busy"`
+	// Operators is how many operators ChatHub lists.
+	Operators int       `json:"operators"`
+	Findings  []Finding `json:"drift"`
+}
+
+// Count is how many findings are of kind.
+func (r Report) Count(kind Kind) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// Managed is how many findings concern employees (all but unmanaged).
+func (r Report) Managed() int { return len(r.Findings) - r.Count(Unmanaged) }
+
+// Compare compares an organization's entries with its operators as
+// ChatHub lists them. claimed holds the operators the store gives to an
+// employee (adopted or created by the worker).
+func Compare(org int, entries []Entry, claimed map[int64]string, ops []chathub.Operator) Report {
+	rep := Report{OrganizationID: org, Operators: len(ops), Findings: []Finding{}}
+	byID := make(map[int64]chathub.Operator, len(ops))
+	for _, op := range ops {
+		byID[op.ID] = op
+	}
+	named := map[int64]bool{}
+	creating := map[string]bool{}
+	for _, e := range entries {
+		if e.OperatorID != 0 {
+			named[e.OperatorID] = true
+		}
+		if e.Pending != "" {
+			creating[chathub.NameKey(e.Pending)] = true
+		}
+		if e.Busy {
+			rep.Busy++
+			continue
+		}
+		rep.Employees++
+		if f, ok := compareOne(e, byID); ok {
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	for _, op := range ops {
+		// An operator being created may be listed before its employee's
+		// record names it.
+		if op.Status == chathub.StatusDeleted || claimed[op.ID] != "" || named[op.ID] || creating[chathub.NameKey(op.Name)] {
+			continue
+		}
+		rep.Findings = append(rep.Findings, Finding{Kind: Unmanaged, OrganizationID: org, OperatorID: op.ID,
+			Name: op.Name, Listed: op.Status.String(), listed: employee.Status(op.Status)})
+	}
+	slices.SortStableFunc(rep.Findings, func(a, b Finding) int {
+		if c := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.EmployeeID, b.EmployeeID)
+	})
+	return rep
+}
+
+// compareOne finds the drift of one settled employee, if any.
+func compareOne(e Entry, byID map[int64]chathub.Operator) (Finding, bool) {
+	if e.OperatorID == 0 {
+		return Finding{}, false
+	}
+	f := Finding{OrganizationID: e.OrganizationID, EmployeeID: e.EmployeeID, OperatorID: e.OperatorID,
+		Name: e.Name, Desired: e.Desired.String(), revision: e.Revision}
+	op, listed := byID[e.OperatorID]
+	switch {
+	case !listed && e.Needed:
+		f.Kind, f.Listed = Gone, "missing"
+		return f, true
+	case !listed:
+		return Finding{}, false // gone is as good as deleted
+	}
+	f.Name, f.Listed, f.listed = op.Name, op.Status.String(), employee.Status(op.Status)
+	switch {
+	case f.listed == e.Desired:
+		return Finding{}, false
+	case f.listed == employee.StatusDeleted && e.Needed:
+		f.Kind = Deleted
+	default:
+		f.Kind = StatusChanged
+	}
+	return f, true
+}
+
+// Correct lays a finding over the employee's record: the record then says
+// what ChatHub holds, and the reconciler sees that it differs from the
+// desired state. An operator gone from ChatHub is forgotten and its
+// employee's create is marked pending, so that the reconciler lists
+// ChatHub afresh (a cached list may still hold the operator gone) and
+// adopts or creates one.
+func Correct(rec *employee.Record, f Finding, now time.Time) {
+	switch f.Kind {
+	case Gone:
+		rec.OperatorID, rec.OperatorStatus = 0, employee.StatusActive
+		rec.Pending = &employee.Intent{Name: rec.Name, Since: now}
+	case StatusChanged, Deleted:
+		rec.OperatorStatus = f.listed
+	}
+}
