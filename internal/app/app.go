@@ -42,6 +42,10 @@ type Worker struct {
 	closed  chan struct{}
 	metrics *metrics.Metrics
 	store   *kvstore.Store
+	kv      jetstream.KeyValue
+	hub     *chathub.Client
+	// owner names this replica in leases and the drift check's turn.
+	owner string
 }
 
 // New connects to NATS, creates what is missing there and builds the
@@ -100,8 +104,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		return nil, err
 	}
 	host, _ := os.Hostname()
+	w.owner, w.kv, w.hub = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()), objs.KV, hub
 	hcfg := handlers.Config{
-		Owner:        fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()),
+		Owner:        w.owner,
 		BatchMaxSize: cfg.BatchMaxSize,
 		BatchMaxWait: cfg.BatchMaxWait,
 		LeaseTTL:     cfg.LeaseTTL,
@@ -171,6 +176,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Go(func() { intakeErr = w.intake.Run(ctx) })
 	wg.Go(func() { w.intake.WatchBacklog(ctx) })
 	wg.Go(func() { w.watchGuards(ctx) })
+	wg.Go(func() { w.checkDrift(ctx, w.kv, w.hub) })
 	err := w.queue.Run(ctx)
 	wg.Wait()
 	w.Close()

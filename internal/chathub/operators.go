@@ -31,6 +31,19 @@ func (c *Client) ListOperators(ctx context.Context, orgID int) ([]Operator, erro
 	return ops, nil
 }
 
+// Lookup lists the organization afresh and returns the operator with id,
+// if ChatHub lists it.
+func (c *Client) Lookup(ctx context.Context, orgID int, id int64) (Operator, bool, error) {
+	gen := c.cache.generation()
+	ops, err := c.ListOperators(ctx, orgID)
+	if err != nil {
+		return Operator{}, false, err
+	}
+	c.cache.put(orgID, ops, time.Now(), gen)
+	op, ok := FindByID(ops, id)
+	return op, ok, nil
+}
+
 // FindByNames returns, per NameKey of names, the organization's operators
 // of that name that are not deleted. It answers from the organization's
 // name index while it is fresh (see WithCacheTTL) and lists the

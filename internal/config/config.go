@@ -73,6 +73,11 @@ type Config struct {
 	GuardWindow    time.Duration `env:"GUARD_WINDOW" envDefault:"1h"`
 	// Guard is GuardThreshold, GuardMin and GuardWindow, read.
 	Guard guard.Rule `env:"-"`
+
+	// ReconcileInterval runs the drift check that often (0: never), one
+	// replica per interval; ReconcileApply corrects what it finds.
+	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"0"`
+	ReconcileApply    bool          `env:"RECONCILE_APPLY" envDefault:"false"`
 }
 
 // Needs says which connections a command requires.
@@ -203,6 +208,9 @@ func (c *Config) validate(needs Needs) error {
 		bad("GUARD_WINDOW must be a positive duration such as 1h")
 	}
 	c.Guard.Min, c.Guard.Window = c.GuardMin, c.GuardWindow
+	if c.ReconcileInterval != 0 && c.ReconcileInterval < time.Second {
+		bad("RECONCILE_INTERVAL must be 0 (no periodic drift check) or a duration of at least 1s, such as 24h")
+	}
 	return errors.Join(errs...)
 }
 

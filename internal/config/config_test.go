@@ -34,6 +34,9 @@ func TestDefaults(t *testing.T) {
 	if g := cfg.Guard; g.Threshold.Percent != 20 || g.Min != 10 || g.Window != time.Hour {
 		t.Errorf("guard defaults = %+v, want 20%%, 10, 1h", g)
 	}
+	if cfg.ReconcileInterval != 0 || cfg.ReconcileApply {
+		t.Errorf("the periodic drift check is on by default: %s, apply %v", cfg.ReconcileInterval, cfg.ReconcileApply)
+	}
 	if s := fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg); strings.Contains(s, "tok-123") {
 		t.Errorf("printing the config shows the token: %s", s)
 	}
@@ -58,6 +61,8 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"GUARD_THRESHOLD": "150%"}, "GUARD_THRESHOLD a percentage must be"},
 		{map[string]string{"GUARD_WINDOW": "0s"}, "GUARD_WINDOW must be a positive duration"},
 		{map[string]string{"CHATHUB_RATE_MARGIN": "2s"}, "CHATHUB_RATE_MARGIN must be"},
+		{map[string]string{"RECONCILE_INTERVAL": "10ms"}, "RECONCILE_INTERVAL must be 0"},
+		{map[string]string{"RECONCILE_APPLY": "sure"}, "RECONCILE_APPLY"},
 	}
 	for _, tt := range tests {
 		environ := full()

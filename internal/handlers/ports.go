@@ -50,6 +50,9 @@ type (
 		// CountActive is how many of the organization's operators are
 		// active, for a guard threshold in percent.
 		CountActive(ctx context.Context, orgID int) (int, error)
+		// Lookup lists the organization afresh and returns the operator
+		// with id, if listed.
+		Lookup(ctx context.Context, orgID int, id int64) (chathub.Operator, bool, error)
 		Synchronize(ctx context.Context, ops []chathub.NewOperator) ([]chathub.Operator, error)
 		SetStatus(ctx context.Context, id int64, status chathub.Status) error
 	}

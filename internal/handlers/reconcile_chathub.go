@@ -204,7 +204,11 @@ func (rc *Reconciler) setStatuses(ctx context.Context, jobs []*job) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			want, _ := r.State().Want()
-			if err := rc.hub.SetStatus(ctx, r.OperatorID, chathub.Status(want)); err != nil {
+			err := rc.hub.SetStatus(ctx, r.OperatorID, chathub.Status(want))
+			if err != nil && isRefusal(err) && rc.goneByHand(ctx, j, want) {
+				return
+			}
+			if err != nil {
 				j.fail(fmt.Sprintf("set operator %d to %s", r.OperatorID, chathub.Status(want)), err)
 				return
 			}
@@ -214,11 +218,42 @@ func (rc *Reconciler) setStatuses(ctx context.Context, jobs []*job) {
 	wg.Wait()
 }
 
+// goneByHand looks, after ChatHub refused a status, whether the operator
+// was deleted or removed by hand while the employee should have one. That
+// is drift, not a failure: the operator is forgotten, and the retry that
+// follows adopts or creates one.
+func (rc *Reconciler) goneByHand(ctx context.Context, j *job, want employee.Status) bool {
+	r := &j.rec
+	if want == employee.StatusDeleted {
+		return false
+	}
+	op, listed, err := rc.hub.Lookup(ctx, r.OrganizationID, r.OperatorID)
+	if err != nil || (listed && op.Status != chathub.StatusDeleted) {
+		return false
+	}
+	kind := "gone"
+	if listed {
+		kind = "deleted"
+	}
+	rc.cfg.Metrics.DriftFound(kind, 1)
+	rc.log.Warn().Str("employee_id", j.change.EmployeeID).Int("organization_id", r.OrganizationID).Int64("operator_id", r.OperatorID).
+		Bool("listed", listed).Msg("operator deleted in ChatHub by hand; another is adopted or created")
+	j.err = fmt.Errorf("operator %d was deleted in ChatHub by hand; another is adopted or created", r.OperatorID)
+	r.OperatorID, r.OperatorStatus = 0, employee.StatusActive
+	return true
+}
+
 // fail records a ChatHub error against the job: a refusal of the
-// employee's data is final, anything else is tried again.
+// employee's data is final, anything else is tried again. A refusal says
+// what ChatHub answered, without the client's own wording of the call.
 func (j *job) fail(what string, err error) {
 	if isRefusal(err) {
-		j.failure = "ChatHub refused to " + what + ": " + err.Error()
+		cause := err
+		var ce *chathub.Error
+		if errors.As(err, &ce) {
+			cause = ce
+		}
+		j.failure = "ChatHub refused to " + what + ": " + cause.Error()
 		return
 	}
 	j.err = err

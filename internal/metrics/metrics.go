@@ -35,6 +35,10 @@ type Metrics struct {
 	resultsNotSaved prometheus.Counter
 	guardHeld       *prometheus.GaugeVec
 	guardTrips      *prometheus.CounterVec
+	drift           *prometheus.GaugeVec
+	driftFound      *prometheus.CounterVec
+	driftChecks     *prometheus.CounterVec
+	driftLast       prometheus.Gauge
 }
 
 // New registers the worker's metrics, with the Go and process collectors.
@@ -75,7 +79,15 @@ func New() *Metrics {
 		Help: "Deactivations the mass-offboarding guard holds until a person decides, by organization."}, []string{"organization_id"})
 	m.guardTrips = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "guard_trips_total",
 		Help: "Times the mass-offboarding guard tripped, by organization (counted by the worker that tripped it)."}, []string{"organization_id"})
-	for _, c := range []prometheus.Collector{m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
+	m.drift = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "drift_operators",
+		Help: "Operators that differed from the records at the last periodic check, by organization and kind (status_changed, deleted, gone, unmanaged)."}, []string{"organization_id", "kind"})
+	m.driftFound = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_found_total",
+		Help: "Operators found changed by hand in ChatHub, by kind: by the periodic check, and by the reconciler when ChatHub refused a status."}, []string{"kind"})
+	m.driftChecks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_checks_total",
+		Help: "Periodic drift checks this worker ran, by result: in_step, drift, error."}, []string{"result"})
+	m.driftLast = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "drift_last_check_timestamp_seconds",
+		Help: "When this worker last finished a periodic drift check (Unix time)."})
+	for _, c := range []prometheus.Collector{m.drift, m.driftFound, m.driftChecks, m.driftLast, m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
 		m.syncBatchSize, m.limiterWait, m.kvConflicts, m.adoptions, m.paused, m.pending, m.ackPending, m.resultsNotSaved,
 		m.guardHeld, m.guardTrips} {
 		f(c)
@@ -186,4 +198,27 @@ func (m *Metrics) GuardHeld(org, held int) {
 	if m != nil {
 		m.guardHeld.WithLabelValues(strconv.Itoa(org)).Set(float64(held))
 	}
+}
+
+// DriftFound counts n operators found changed by hand, of kind.
+func (m *Metrics) DriftFound(kind string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.driftFound.WithLabelValues(kind).Add(float64(n))
+}
+
+// DriftChecked records a periodic check: per organization the count of
+// each kind (kinds not given are 0), and its result.
+func (m *Metrics) DriftChecked(counts map[int]map[string]int, kinds []string, result string) {
+	if m == nil {
+		return
+	}
+	for org, byKind := range counts {
+		for _, k := range kinds {
+			m.drift.WithLabelValues(strconv.Itoa(org), k).Set(float64(byKind[k]))
+		}
+	}
+	m.driftChecks.WithLabelValues(result).Inc()
+	m.driftLast.SetToCurrentTime()
 }
