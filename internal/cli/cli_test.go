@@ -129,7 +129,9 @@ func TestResultsFollows(t *testing.T) {
 		done <- cli.Results(ctx, nil, cli.Env{Stdout: &out, Stderr: &out, Environ: map[string]string{"NATS_URL": h.NS.ClientURL()}})
 	}()
 	h.PublishEvent(testenv.Event{ID: "f1", Kind: "hired", Employee: "E-f", Name: "Follow Me", Org: 24, At: t0})
-	await.True(t, 20*time.Second, func() bool { return regexp.MustCompile(`applied +hired +f1 +E-f +24 +\d+ \(active\)`).MatchString(out.String()) }, "the result to be printed")
+	await.True(t, 20*time.Second, func() bool {
+		return regexp.MustCompile(`applied +hired +f1 +E-f +24 +\d+ \(active\)`).MatchString(out.String())
+	}, "the result to be printed")
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("results returned %v after interrupt", err)

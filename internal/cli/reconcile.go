@@ -23,8 +23,9 @@ type reconcileOutput struct {
 	Applied   int  `json:"applied"`
 	Unmanaged int  `json:"unmanaged"`
 	InStep    bool `json:"inStep"`
-	// NotBack lists the employees whose records were corrected but that
-	// the worker had not driven back when the wait ended.
+	// Back counts the corrected employees the workers drove back while
+	// reconcile waited; NotBack lists those they had not when it ended.
+	Back    int      `json:"back"`
 	NotBack []string `json:"notBack,omitempty"`
 }
 
@@ -73,9 +74,9 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	reports, err := drift.Check(ctx, store, hub, drift.Options{Orgs: ids, Apply: *apply})
-	if err != nil {
-		return err
+	reports, checkErr := drift.Check(ctx, store, hub, drift.Options{Orgs: ids, Apply: *apply})
+	if checkErr != nil && len(reports) == 0 {
+		return checkErr
 	}
 	out := summarize(reports)
 	if *apply && out.Applied > 0 && *wait > 0 {
@@ -83,6 +84,7 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 		if out.NotBack, err = waitBack(ctx, store, reports, *wait); err != nil {
 			return err
 		}
+		out.Back = out.Applied - len(out.NotBack)
 	}
 	if *asJSON {
 		if err := json.NewEncoder(env.Stdout).Encode(out); err != nil {
@@ -92,6 +94,8 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 		out.print(env.Stdout, *apply)
 	}
 	switch {
+	case checkErr != nil:
+		return checkErr
 	case len(out.NotBack) > 0:
 		return partly("%d employees were not back in step after %s: is a worker running?", len(out.NotBack), *wait)
 	case out.Drift > out.Applied:
@@ -179,6 +183,9 @@ func (o reconcileOutput) print(w io.Writer, applied bool) {
 		for _, f := range rep.Findings {
 			fmt.Fprintf(w, "  %-15s %s\n", f.Kind, describe(f))
 		}
+		if rep.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", rep.Error)
+		}
 	}
 	switch {
 	case len(o.Organizations) == 0:
@@ -186,7 +193,8 @@ func (o reconcileOutput) print(w io.Writer, applied bool) {
 	case o.Drift == 0:
 		fmt.Fprintf(w, "in step: no employee's operator differs from ChatHub (%d unmanaged operators)\n", o.Unmanaged)
 	case applied:
-		fmt.Fprintf(w, "drift: %d employees, %d corrected; %d unmanaged operators left alone\n", o.Drift, o.Applied, o.Unmanaged)
+		fmt.Fprintf(w, "drift: %d employees, %d corrected, %d driven back by the workers; %d unmanaged operators left alone\n",
+			o.Drift, o.Applied, o.Back, o.Unmanaged)
 	default:
 		fmt.Fprintf(w, "drift: %d employees (run with -apply to drive them back); %d unmanaged operators\n", o.Drift, o.Unmanaged)
 	}

@@ -190,7 +190,7 @@ func TestReconcile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-apply: %v\n%s", err, out)
 	}
-	if got := decodeReconcile(t, out); got.Applied != 3 || len(got.NotBack) != 0 {
+	if got := decodeReconcile(t, out); got.Applied != 3 || got.Back != 3 || len(got.NotBack) != 0 {
 		t.Errorf("-apply: %+v", got)
 	}
 	for _, name := range []string{"Alex Brown", "Emma Davis", "Mike Wilson", "Sarah Connor", "Temp Agent"} {
@@ -203,20 +203,28 @@ func TestReconcile(t *testing.T) {
 		!strings.Contains(out, `operator `) || !strings.Contains(out, `"Temp Agent" is active and no employee claims it (left alone)`) {
 		t.Errorf("after -apply: %v\n%s", err, out)
 	}
+	// An organization ChatHub refuses is an error that does not keep the
+	// others from being compared.
+	out, _, err = run(t, h, cli.Reconcile, "-org", "24,999", "-json")
+	if got := decodeReconcile(t, out); cli.ExitCode(err) != 1 || len(got.Organizations) != 2 || got.Organizations[0].Employees != 4 ||
+		!strings.Contains(got.Organizations[1].Error, "HTTP 400") {
+		t.Errorf("-org 24,999: exit %d (%v)\n%s", cli.ExitCode(err), err, out)
+	}
 }
 
 type reconcileJSON struct {
 	Organizations []struct {
 		Employees int
+		Error     string
 		Findings  []struct {
 			Kind, EmployeeID string
 			OperatorID       int64
 			Applied          bool
 		} `json:"drift"`
 	}
-	Drift, Applied, Unmanaged int
-	InStep                    bool
-	NotBack                   []string
+	Drift, Applied, Unmanaged, Back int
+	InStep                          bool
+	NotBack                         []string
 }
 
 func decodeReconcile(t *testing.T, out string) reconcileJSON {

@@ -40,8 +40,9 @@ type Options struct {
 }
 
 // Check compares every organization asked for, one list call each, and
-// corrects the drifted employees' records when asked to. It stops at the
-// first error; the reports of the organizations compared come with it.
+// corrects the drifted employees' records when asked to. An organization
+// that cannot be compared gets a report with its error, and the error is
+// returned too, after the others are compared.
 func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, error) {
 	now := time.Now
 	if o.Now != nil {
@@ -62,25 +63,38 @@ func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, e
 	}
 	orgs := o.Orgs
 	if len(orgs) == 0 {
-		for org := range byOrg {
-			orgs = append(orgs, org)
+		// An organization where no employee has an operator has nothing
+		// the worker manages: an organization ChatHub does not know, say.
+		for org, entries := range byOrg {
+			if slices.ContainsFunc(entries, func(e Entry) bool { return e.OperatorID != 0 }) {
+				orgs = append(orgs, org)
+			}
 		}
 		slices.Sort(orgs)
 	}
 	var reports []Report
+	var errs []error
 	for i, org := range orgs {
 		if i > 0 && o.Pause > 0 {
 			if err := sleep(ctx, o.Pause); err != nil {
 				return reports, err
 			}
 		}
+		// One organization's trouble does not keep the others unchecked.
 		rep, err := checkOrg(ctx, store, hub, org, byOrg[org], o.Apply)
 		if err != nil {
-			return reports, err
+			if rep.OrganizationID == 0 {
+				rep = Report{OrganizationID: org, Findings: []Finding{}}
+			}
+			rep.Error = err.Error()
+			errs = append(errs, fmt.Errorf("organization %d: %w", org, err))
 		}
 		reports = append(reports, rep)
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return reports, nil
+	return reports, errors.Join(errs...)
 }
 
 // checkOrg compares one organization and applies its drift.
@@ -95,9 +109,11 @@ func checkOrg(ctx context.Context, store Store, hub Lister, org int, entries []E
 	}
 	rep := Compare(org, entries, claimed, ops)
 	if apply {
-		err = Apply(ctx, store, rep.Findings)
+		if err := Apply(ctx, store, rep.Findings); err != nil {
+			return rep, err
+		}
 	}
-	return rep, err
+	return rep, nil
 }
 
 // Apply corrects the records of the findings that concern employees, each

@@ -99,6 +99,9 @@ type Report struct {
 	// Operators is how many operators ChatHub lists.
 	Operators int       `json:"operators"`
 	Findings  []Finding `json:"drift"`
+	// Error says why the organization could not be compared (or its
+	// drift not all applied).
+	Error string `json:"error,omitempty"`
 }
 
 // Count is how many findings are of kind.

@@ -147,7 +147,7 @@ func (r *Record) skipReason(e hrevent.Event, m *Mark) string {
 	}
 	switch {
 	case r.Hire == nil:
-		return "employee " + quote(e.EmployeeID) + " has no operator: no hire has been seen for them, so there is nothing to change"
+		return "employee " + quote(e.EmployeeID) + " has no operator: no hire dated before this event has been seen, so there is nothing to change"
 	case m.before(r.Hire):
 		return "the event is older than the hire " + quote(r.Hire.ID) + " already applied, which supersedes it"
 	case e.Kind != hrevent.Terminated && r.Hire.before(r.Term) && r.Term.before(m):

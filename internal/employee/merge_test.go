@@ -29,7 +29,7 @@ func TestMergeVerdicts(t *testing.T) {
 		reason  string
 		changed bool
 	}{
-		{"a leave for someone never hired", ev("l0", hrevent.LeaveStarted, at.Add(-2*time.Hour)), 1, employee.Skip, "no hire has been seen", true},
+		{"a leave for someone never hired", ev("l0", hrevent.LeaveStarted, at.Add(-2*time.Hour)), 1, employee.Skip, "no hire dated before this event has been seen", true},
 		{"the first hire", ev("h1", hrevent.Hired, at), 2, employee.Owe, "", true},
 		{"the same message again", ev("h1", hrevent.Hired, at), 2, employee.Known, "", false},
 		{"the same id in another message", ev("h1", hrevent.Hired, at), 3, employee.Skip, "duplicate: event \"h1\" was already taken from the stream at sequence 2", false},
