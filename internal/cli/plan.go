@@ -267,7 +267,12 @@ func (p *plan) cost(cfg config.Config) {
 	}
 	p.Takes = "no limit"
 	if cfg.ChatHubRateLimit > 0 {
-		p.Takes = (time.Duration(max(p.Calls-1, 0)) * chathub.Interval(cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)).Round(time.Second).String()
+		takes := time.Duration(max(p.Calls-1, 0)) * chathub.Interval(cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)
+		if takes < 10*time.Second {
+			p.Takes = takes.Round(100 * time.Millisecond).String()
+		} else {
+			p.Takes = takes.Round(time.Second).String()
+		}
 	}
 }
 
