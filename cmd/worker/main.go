@@ -11,12 +11,20 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/term"
 
 	"github.com/chathub-operator-worker/worker/internal/buildinfo"
 	"github.com/chathub-operator-worker/worker/internal/cli"
 )
+
+// Log lines carry RFC 3339 timestamps with milliseconds, in UTC.
+func init() {
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() }
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

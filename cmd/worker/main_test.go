@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chathub-operator-worker/worker/internal/cli"
+	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
@@ -47,5 +51,20 @@ func TestCommandLine(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("missing configuration: %v, want it to name %s", err, v)
 		}
+	}
+}
+
+// TestLogLines: RFC 3339 timestamps with milliseconds in UTC, and the
+// service named.
+func TestLogLines(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(config.Config{LogLevel: "info"}, &buf, false)
+	log.Info().Msg("hello")
+	var line struct{ Time, Service, Message string }
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(line.Time) || line.Service != "chathub-operator-worker" {
+		t.Errorf("log line %s", buf.String())
 	}
 }

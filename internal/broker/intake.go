@@ -187,7 +187,7 @@ func (in *Intake) handle(ctx context.Context, batch []jetstream.Msg) {
 		acknowledge(m, outcomes[i], in.opts.Metrics, in.log)
 	}
 	in.opts.Metrics.Batch(len(batch), time.Since(start))
-	in.log.Debug().Int("events", len(batch)).Dur("took", time.Since(start)).Msg("intake batch")
+	in.log.Debug().Int("events", len(batch)).Int64("took_ms", time.Since(start).Milliseconds()).Msg("intake batch")
 }
 
 // streamPending is how many messages the stream still held for the

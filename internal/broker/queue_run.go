@@ -210,7 +210,7 @@ func (q *Queue) waitForToken(ctx context.Context) {
 			}
 			return
 		}
-		q.log.Warn().Err(err).Dur("next_try_in", delay).Msg("ChatHub still refuses the token")
+		q.log.Warn().Err(err).Int64("next_try_in_ms", delay.Milliseconds()).Msg("ChatHub still refuses the token")
 		delay = min(2*delay, 30*time.Second)
 	}
 }

@@ -106,7 +106,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, a
 		return o, err
 	}
 	if d := results.CachedInfo().Config.Duplicates; d < 10*time.Minute {
-		log.Warn().Str("stream", n.ResultsStream).Dur("duplicates", d).
+		log.Warn().Str("stream", n.ResultsStream).Str("duplicates_window", d.String()).
 			Msg("the results stream keeps duplicates for less than 10 minutes; a redelivered event may get two results")
 	}
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{

@@ -47,7 +47,7 @@ func (rc *Reconciler) settle(ctx context.Context, jobs []*job, report *Report) {
 			e.Bumped = due
 			rc.cfg.Metrics.Retry("chathub")
 			rc.log.Warn().Str("employee_id", j.change.EmployeeID).Int("organization_id", r.OrganizationID).
-				Int("attempt", prev+1).Dur("retry_in", delay).Err(j.err).Msg("will retry")
+				Int("attempt", prev+1).Int64("retry_in_ms", delay.Milliseconds()).Err(j.err).Msg("will retry")
 		}
 		if j.err != nil && report.Err == nil {
 			report.Err = j.err

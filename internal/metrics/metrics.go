@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chathub-operator-worker/worker/internal/buildinfo"
 )
 
 const namespace = "chathub_worker"
@@ -92,7 +94,49 @@ func New() *Metrics {
 		m.guardHeld, m.guardTrips} {
 		f(c)
 	}
+	build := buildinfo.Read()
+	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "build_info",
+		Help:        "Always 1; the labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit, "go_version": build.Go}},
+		func() float64 { return 1 }))
+	m.zero()
 	return m
+}
+
+// Labels the series that alerts read take; each exists at 0 from start,
+// so that increase() sees the first one after a restart.
+var (
+	kinds     = []string{"hired", "leave_started", "leave_ended", "terminated", "unknown"}
+	outcomes  = []string{"applied", "skipped", "rejected", "failed"}
+	reasons   = []string{"chathub", "unauthorized", "store", "results", "busy"}
+	endpoints = []string{"list", "synchronize", "status"}
+	// codes are those alerts name: no answer, throttled, server errors.
+	codes       = []string{"0", "200", "429", "500", "502", "503", "504"}
+	driftKinds  = []string{"status_changed", "deleted", "gone", "unmanaged"}
+	driftChecks = []string{"in_step", "drift", "error"}
+)
+
+func (m *Metrics) zero() {
+	for _, k := range kinds {
+		for _, o := range outcomes {
+			m.events.WithLabelValues(k, o)
+		}
+	}
+	for _, r := range reasons {
+		m.retries.WithLabelValues(r)
+	}
+	for _, e := range endpoints {
+		m.callDuration.WithLabelValues(e)
+		for _, c := range codes {
+			m.calls.WithLabelValues(e, c)
+		}
+	}
+	for _, k := range driftKinds {
+		m.driftFound.WithLabelValues(k)
+	}
+	for _, r := range driftChecks {
+		m.driftChecks.WithLabelValues(r)
+	}
 }
 
 // Handler serves the registry for /metrics.
