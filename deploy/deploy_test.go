@@ -149,6 +149,45 @@ func TestComposeSetsOnlyKnownVariables(t *testing.T) {
 	}
 }
 
+// TestComposeWaitsForHealth: NATS, the simulator and the worker have
+// healthchecks, and each service waits for those it needs to be healthy,
+// so the one-shot publisher never races the worker.
+func TestComposeWaitsForHealth(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Healthcheck struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
+			DependsOn map[string]struct {
+				Condition string `yaml:"condition"`
+			} `yaml:"depends_on"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"nats": "/healthz", "chathub-sim": "-healthcheck", "worker": "healthcheck"} {
+		if test := compose.Services[name].Healthcheck.Test; !slices.Contains(test, want) && !strings.Contains(strings.Join(test, " "), want) {
+			t.Errorf("%s: healthcheck %v, want it to use %s", name, test, want)
+		}
+	}
+	for name, svc := range compose.Services {
+		for dep, d := range svc.DependsOn {
+			if d.Condition != "service_healthy" {
+				t.Errorf("%s waits for %s to be %q, want service_healthy", name, dep, d.Condition)
+			}
+		}
+	}
+	if len(compose.Services["publish-examples"].DependsOn) == 0 {
+		t.Error("publish-examples does not wait for the worker")
+	}
+}
+
 // TestKustomizeRenders renders the base with kubectl, when it is installed
 // (.ci/run installs it).
 func TestKustomizeRenders(t *testing.T) {
@@ -164,6 +203,78 @@ func TestKustomizeRenders(t *testing.T) {
 		"runAsNonRoot: true", "path: /readyz", "image: registry.example.com/chathub-operator-worker:1.0.0"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendered manifests lack %q", want)
+		}
+	}
+}
+
+// TestSelectorsMatchThePods renders the base and checks that the
+// PodDisruptionBudget, the Service and the spread constraint select the
+// Deployment's pods, and nothing selects with an empty selector.
+func TestSelectorsMatchThePods(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not installed")
+	}
+	out, err := exec.Command("kubectl", "kustomize", "k8s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
+	}
+	type matcher struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	}
+	var pods map[string]string
+	selectors := map[string]map[string]string{}
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	for {
+		var doc struct {
+			Kind string `yaml:"kind"`
+			Spec struct {
+				Selector yaml.Node `yaml:"selector"`
+				Template struct {
+					Metadata struct {
+						Labels map[string]string `yaml:"labels"`
+					} `yaml:"metadata"`
+					Spec struct {
+						Spread []struct {
+							LabelSelector matcher `yaml:"labelSelector"`
+						} `yaml:"topologySpreadConstraints"`
+					} `yaml:"spec"`
+				} `yaml:"template"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		switch doc.Kind {
+		case "Deployment":
+			pods = doc.Spec.Template.Metadata.Labels
+			var m matcher
+			_ = doc.Spec.Selector.Decode(&m)
+			selectors["Deployment"] = m.MatchLabels
+			for _, c := range doc.Spec.Template.Spec.Spread {
+				selectors["topologySpreadConstraints"] = c.LabelSelector.MatchLabels
+			}
+		case "PodDisruptionBudget":
+			var m matcher
+			_ = doc.Spec.Selector.Decode(&m)
+			selectors["PodDisruptionBudget"] = m.MatchLabels
+		case "Service":
+			var m map[string]string
+			_ = doc.Spec.Selector.Decode(&m)
+			selectors["Service"] = m
+		}
+	}
+	for _, kind := range []string{"Deployment", "PodDisruptionBudget", "Service", "topologySpreadConstraints"} {
+		sel := selectors[kind]
+		if len(sel) == 0 {
+			t.Errorf("%s has no selector", kind)
+		}
+		for k, v := range sel {
+			if pods[k] != v {
+				t.Errorf("%s selects %s=%s; the pods are labelled %v", kind, k, v, pods)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -39,8 +40,12 @@ func run(ctx context.Context, args []string) error {
 	fs.Float64Var(&f.SyncDropRate, "sync-drop-rate", 0, "share of synchronize calls applied and then left unanswered")
 	fs.Float64Var(&f.StatusDropRate, "status-drop-rate", 0, "share of status calls applied and then left unanswered")
 	fs.IntVar(&f.RateLimit, "rate-limit", 0, "answer 429 beyond this many calls a second (0: none)")
+	healthcheck := fs.Bool("healthcheck", false, "ask the simulator at -addr for /healthz and exit 0 if it answers (a container healthcheck)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *healthcheck {
+		return probe(ctx, *addr)
 	}
 	token := os.Getenv("CHATHUB_TOKEN")
 	if token == "" {
@@ -69,4 +74,27 @@ func run(ctx context.Context, args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// probe asks the simulator listening on addr for /healthz.
+func probe(ctx context.Context, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort("127.0.0.1", port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %s", resp.Status)
+	}
+	return nil
 }

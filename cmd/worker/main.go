@@ -44,18 +44,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"run":       {"run the worker with the configuration in the environment (the default)", runWorker},
-	"demo":      {"run against an embedded NATS server and the ChatHub simulator, publish examples/, print results", runDemo},
-	"publish":   {"publish HR events from JSON lines or CSV (FILE, or - for standard input)", cli.Publish},
-	"results":   {"print and follow results; filter by outcome, employee, time", cli.Results},
-	"operators": {"list an organization's operators in ChatHub with counts by status", cli.Operators},
-	"replay":    {"republish failed and rejected events from their results", cli.Replay},
-	"guard":     {"the mass-offboarding guard: what is held; approve or reject -org N", cli.Guard},
-	"explain":   {"what the worker knows and will do about one employee", cli.Explain},
-	"plan":      {"a dry run of publish FILE: what it would change in ChatHub, and what it costs", cli.Plan},
-	"reconcile": {"compare ChatHub with the employees' desired state; -apply drives it back", cli.Reconcile},
-	"version":   {"print the version, commit, build date, Go and nats.go versions", version},
-	"help":      {"show this help, or a command's: worker help COMMAND", nil},
+	"run":         {"run the worker with the configuration in the environment (the default)", runWorker},
+	"demo":        {"run against an embedded NATS server and the ChatHub simulator, publish examples/, print results", runDemo},
+	"publish":     {"publish HR events from JSON lines or CSV (FILE, or - for standard input)", cli.Publish},
+	"results":     {"print and follow results; filter by outcome, employee, time", cli.Results},
+	"operators":   {"list an organization's operators in ChatHub with counts by status", cli.Operators},
+	"replay":      {"republish failed and rejected events from their results", cli.Replay},
+	"guard":       {"the mass-offboarding guard: what is held; approve or reject -org N", cli.Guard},
+	"explain":     {"what the worker knows and will do about one employee", cli.Explain},
+	"plan":        {"a dry run of publish FILE: what it would change in ChatHub, and what it costs", cli.Plan},
+	"reconcile":   {"compare ChatHub with the employees' desired state; -apply drives it back", cli.Reconcile},
+	"version":     {"print the version, commit, build date, Go and nats.go versions", version},
+	"healthcheck": {"exit 0 if the worker beside it answers /healthz (-ready: /readyz): a container healthcheck", cli.Healthcheck},
+	"help":        {"show this help, or a command's: worker help COMMAND", nil},
 }
 
 func run(ctx context.Context, args []string, env cli.Env) error {
@@ -88,7 +89,7 @@ func usage(env cli.Env) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(env.Stdout, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(env.Stdout, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(env.Stdout, `
 Run 'worker COMMAND -h' for a command's flags and an example. Flags may come

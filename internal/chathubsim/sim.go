@@ -205,6 +205,10 @@ func MaxInWindow(arrivals []time.Time, window time.Duration) int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	endpoint := ""
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/healthz":
+		// Not ChatHub's: for a container healthcheck, without the token.
+		fmt.Fprintln(w, "ok")
+		return
 	case r.Method == http.MethodGet && r.URL.Path == "/api/operator":
 		endpoint = "list"
 	case r.Method == http.MethodPost && r.URL.Path == "/api/operator/synchronize":

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/chathubsim"
 	"github.com/chathub-operator-worker/worker/internal/cli"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
@@ -234,4 +235,29 @@ func decodeReconcile(t *testing.T, out string) reconcileJSON {
 		t.Fatalf("reconcile -json: %v\n%s", err, out)
 	}
 	return got
+}
+
+// TestHealthcheck: the container healthcheck against a running worker,
+// and against nothing.
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	w := h.Start(h.Config())
+	url := "http://" + w.W.Addr()
+	if out, _, err := run(t, h, cli.Healthcheck, "-url", url); err != nil || out != "ok\n" {
+		t.Errorf("alive: %v %q", err, out)
+	}
+	await.True(t, 10*time.Second, func() bool {
+		_, _, err := run(t, h, cli.Healthcheck, "-ready", "-url", url)
+		return err == nil
+	}, "the worker ready")
+	h.Sim.SetFaults(chathubsim.Faults{Unauthorized: true})
+	h.PublishEvent(testenv.Event{ID: "hc-1", Kind: "hired", Employee: "HC", Name: "Hal", Org: 24, At: t0})
+	await.True(t, 10*time.Second, func() bool {
+		_, _, err := run(t, h, cli.Healthcheck, "-ready", "-url", url)
+		return cli.ExitCode(err) == 1 && strings.Contains(err.Error(), "503")
+	}, "not ready while ChatHub refuses the token")
+	if _, _, err := run(t, h, cli.Healthcheck, "-url", "http://127.0.0.1:1"); cli.ExitCode(err) != 1 {
+		t.Errorf("nothing listening: %v", err)
+	}
 }

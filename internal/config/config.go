@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -35,11 +36,14 @@ type Config struct {
 	NATSURL   string `env:"NATS_URL"`
 	NATSCreds string `env:"NATS_CREDS"`
 
-	ChatHubBaseURL   string  `env:"CHATHUB_BASE_URL"`
-	ChatHubToken     Secret  `env:"CHATHUB_TOKEN"`
-	ChatHubTokenFile string  `env:"CHATHUB_TOKEN_FILE"`
-	ChatHubRateLimit float64 `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
-	ChatHubRateScope string  `env:"CHATHUB_RATE_SCOPE" envDefault:"deployment"`
+	ChatHubBaseURL string `env:"CHATHUB_BASE_URL"`
+	// ChatHubAllowInsecure allows plain http to a host other than
+	// loopback, where the token would travel in clear.
+	ChatHubAllowInsecure bool    `env:"CHATHUB_ALLOW_INSECURE" envDefault:"false"`
+	ChatHubToken         Secret  `env:"CHATHUB_TOKEN"`
+	ChatHubTokenFile     string  `env:"CHATHUB_TOKEN_FILE"`
+	ChatHubRateLimit     float64 `env:"CHATHUB_RATE_LIMIT" envDefault:"5"`
+	ChatHubRateScope     string  `env:"CHATHUB_RATE_SCOPE" envDefault:"deployment"`
 	// ChatHubRateMargin is how much arrivals at ChatHub may jitter
 	// without a one-second window there holding more than the limit.
 	ChatHubRateMargin time.Duration `env:"CHATHUB_RATE_MARGIN" envDefault:"25ms"`
@@ -144,6 +148,8 @@ func (c *Config) validate(needs Needs) error {
 	if c.ChatHubBaseURL != "" {
 		if u, err := url.Parse(c.ChatHubBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("CHATHUB_BASE_URL must be an http:// or https:// URL with a host")
+		} else if u.Scheme == "http" && !isLoopback(u.Hostname()) && !c.ChatHubAllowInsecure {
+			bad("CHATHUB_BASE_URL is plain http to %s: the company token would travel in clear; use https, or set CHATHUB_ALLOW_INSECURE=true for a test setup", u.Hostname())
 		}
 	}
 	if c.NATSCreds != "" {
@@ -212,6 +218,16 @@ func (c *Config) validate(needs Needs) error {
 		bad("RECONCILE_INTERVAL must be 0 (no periodic drift check) or a duration of at least 1s, such as 24h")
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback says whether host is this machine: localhost or a loopback
+// address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // explain rewrites the env library's errors so that each names the

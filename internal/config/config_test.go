@@ -62,6 +62,7 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"GUARD_WINDOW": "0s"}, "GUARD_WINDOW must be a positive duration"},
 		{map[string]string{"CHATHUB_RATE_MARGIN": "2s"}, "CHATHUB_RATE_MARGIN must be"},
 		{map[string]string{"RECONCILE_INTERVAL": "10ms"}, "RECONCILE_INTERVAL must be 0"},
+		{map[string]string{"CHATHUB_BASE_URL": "http://chathub-sim:8090"}, "CHATHUB_BASE_URL is plain http to chathub-sim: the company token would travel in clear"},
 		{map[string]string{"RECONCILE_APPLY": "sure"}, "RECONCILE_APPLY"},
 	}
 	for _, tt := range tests {
@@ -98,5 +99,32 @@ func TestDemoNeedsNothing(t *testing.T) {
 	t.Parallel()
 	if _, err := config.Parse(map[string]string{}, config.Demo); err != nil {
 		t.Errorf("demo with an empty environment: %v", err)
+	}
+}
+
+// TestPlainHTTP: plain http is taken on loopback, and elsewhere only with
+// CHATHUB_ALLOW_INSECURE.
+func TestPlainHTTP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url, allow string
+		ok         bool
+	}{
+		{"http://127.0.0.1:8090", "", true},
+		{"http://localhost:8090", "", true},
+		{"http://[::1]:8090", "", true},
+		{"http://chathub-sim:8090", "", false},
+		{"http://10.0.0.7", "false", false},
+		{"http://chathub-sim:8090", "true", true},
+		{"https://chatapi.smsbat.com", "", true},
+	} {
+		environ := full()
+		environ["CHATHUB_BASE_URL"] = tc.url
+		if tc.allow != "" {
+			environ["CHATHUB_ALLOW_INSECURE"] = tc.allow
+		}
+		if _, err := config.Parse(environ, config.Worker); (err == nil) != tc.ok {
+			t.Errorf("%s (allow %q): err = %v", tc.url, tc.allow, err)
+		}
 	}
 }
