@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
+	"github.com/chathub-operator-worker/worker/internal/natsconn"
 	"github.com/chathub-operator-worker/worker/internal/ratelimit"
 )
 
@@ -64,12 +64,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		nats.ClosedHandler(func(*nats.Conn) { close(w.closed) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("reconnected to NATS") }),
 	}
-	if cfg.NATSCreds != "" {
-		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
-	}
-	nc, err := nats.Connect(cfg.NATSURL, opts...)
+	nc, err := natsconn.ConnectPatiently(ctx, cfg, log, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURL(cfg.NATSURL), err)
+		return nil, err
 	}
 	w.nc = nc
 	if err := broker.CheckServer(nc.ConnectedServerVersion()); err != nil {
@@ -287,18 +284,6 @@ func (w *Worker) ready() error {
 		return errors.New("not bound to the consumer")
 	}
 	return w.queue.Ready()
-}
-
-// redactURL hides credentials in a NATS URL list.
-func redactURL(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		at, scheme := strings.LastIndex(p, "@"), strings.Index(p, "://")
-		if at >= 0 && scheme >= 0 && scheme < at {
-			parts[i] = p[:scheme+3] + "[redacted]" + p[at:]
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // Kill drops the NATS connection without draining, as a crash would: no

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/natsconn"
 )
 
 // Env is what a command runs with.
@@ -38,13 +38,9 @@ func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jet
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	opts := []nats.Option{nats.Name("chathub-operator-worker-cli"), nats.Timeout(10 * time.Second)}
-	if cfg.NATSCreds != "" {
-		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
-	}
-	nc, err := nats.Connect(cfg.NATSURL, opts...)
+	nc, err := natsconn.Connect(cfg, nats.Name("chathub-operator-worker-cli"), nats.Timeout(10*time.Second))
 	if err != nil {
-		return cfg, nil, nil, fmt.Errorf("cannot connect to NATS: %w", err)
+		return cfg, nil, nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -206,7 +206,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err := cli.Results(t.Context(), nil, cli.Env{Stdout: &out, Stderr: &out, Environ: map[string]string{}})
-	if err == nil || !strings.HasPrefix(err.Error(), "NATS_URL is required") {
+	if err == nil || !strings.HasPrefix(err.Error(), "NATS_URL (or a NATS_CONTEXT with a url) is required") {
 		t.Errorf("without NATS_URL: %v", err)
 	}
 }

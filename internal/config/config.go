@@ -35,6 +35,20 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 type Config struct {
 	NATSURL   string `env:"NATS_URL"`
 	NATSCreds string `env:"NATS_CREDS"`
+	// NATSNKey is a file holding an NKey user seed.
+	NATSNKey string `env:"NATS_NKEY"`
+	// NATSTLSCA, NATSTLSCert and NATSTLSKey are PEM files: the CAs to
+	// trust for the server's certificate, and a client certificate.
+	NATSTLSCA   string `env:"NATS_TLS_CA"`
+	NATSTLSCert string `env:"NATS_TLS_CERT"`
+	NATSTLSKey  string `env:"NATS_TLS_KEY"`
+	// NATSContext names a nats CLI context to read the settings above
+	// from; the variables win over it.
+	NATSContext string `env:"NATS_CONTEXT"`
+	// NATSUser, NATSPassword and NATSToken come only from a context.
+	NATSUser     string `env:"-"`
+	NATSPassword Secret `env:"-"`
+	NATSToken    Secret `env:"-"`
 
 	ChatHubBaseURL string `env:"CHATHUB_BASE_URL"`
 	// ChatHubAllowInsecure allows plain http to a host other than
@@ -108,6 +122,13 @@ func Parse(environ map[string]string, needs Needs) (Config, error) {
 	if err := cfg.resolveToken(); err != nil {
 		return cfg, err
 	}
+	getenv := os.Getenv
+	if environ != nil {
+		getenv = func(k string) string { return environ[k] }
+	}
+	if err := cfg.resolveContext(getenv); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.validate(needs)
 }
 
@@ -135,7 +156,7 @@ func (c *Config) validate(needs Needs) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if needs.NATS && c.NATSURL == "" {
-		bad("NATS_URL is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
+		bad("NATS_URL (or a NATS_CONTEXT with a url) is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
 	}
 	if needs.ChatHub {
 		if c.ChatHubBaseURL == "" {
@@ -152,10 +173,20 @@ func (c *Config) validate(needs Needs) error {
 			bad("CHATHUB_BASE_URL is plain http to %s: the company token would travel in clear; use https, or set CHATHUB_ALLOW_INSECURE=true for a test setup", u.Hostname())
 		}
 	}
-	if c.NATSCreds != "" {
-		if _, err := os.Stat(c.NATSCreds); err != nil {
-			bad("NATS_CREDS: cannot read %s", c.NATSCreds)
+	for name, path := range map[string]string{"NATS_CREDS": c.NATSCreds, "NATS_NKEY": c.NATSNKey,
+		"NATS_TLS_CA": c.NATSTLSCA, "NATS_TLS_CERT": c.NATSTLSCert, "NATS_TLS_KEY": c.NATSTLSKey} {
+		if path == "" {
+			continue
 		}
+		if _, err := os.Stat(path); err != nil {
+			bad("%s: cannot read %s", name, path)
+		}
+	}
+	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
+		bad("NATS_TLS_CERT and NATS_TLS_KEY go together: a client certificate and its key")
+	}
+	if c.NATSCreds != "" && c.NATSNKey != "" {
+		bad("NATS_CREDS and NATS_NKEY are both set; a credentials file already holds an NKey seed: set only one")
 	}
 	if c.ChatHubRateLimit < 0 {
 		bad("CHATHUB_RATE_LIMIT must be 0 (no limit) or a positive number of requests per second")

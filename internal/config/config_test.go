@@ -48,7 +48,7 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		set  map[string]string
 		want string
 	}{
-		{map[string]string{"NATS_URL": ""}, "NATS_URL is required"},
+		{map[string]string{"NATS_URL": ""}, "NATS_URL (or a NATS_CONTEXT with a url) is required"},
 		{map[string]string{"CHATHUB_BASE_URL": ""}, "CHATHUB_BASE_URL is required"},
 		{map[string]string{"CHATHUB_TOKEN": ""}, "CHATHUB_TOKEN or CHATHUB_TOKEN_FILE is required"},
 		{map[string]string{"CHATHUB_BASE_URL": "chatapi.example"}, "CHATHUB_BASE_URL must be"},
@@ -62,6 +62,8 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"GUARD_WINDOW": "0s"}, "GUARD_WINDOW must be a positive duration"},
 		{map[string]string{"CHATHUB_RATE_MARGIN": "2s"}, "CHATHUB_RATE_MARGIN must be"},
 		{map[string]string{"RECONCILE_INTERVAL": "10ms"}, "RECONCILE_INTERVAL must be 0"},
+		{map[string]string{"NATS_TLS_CERT": "/etc/hostname"}, "NATS_TLS_CERT and NATS_TLS_KEY go together"},
+		{map[string]string{"NATS_NKEY": "/nonexistent/worker.nk"}, "NATS_NKEY: cannot read /nonexistent/worker.nk"},
 		{map[string]string{"CHATHUB_BASE_URL": "http://chathub-sim:8090"}, "CHATHUB_BASE_URL is plain http to chathub-sim: the company token would travel in clear"},
 		{map[string]string{"RECONCILE_APPLY": "sure"}, "RECONCILE_APPLY"},
 	}
