@@ -43,6 +43,8 @@ type Worker struct {
 	metrics *metrics.Metrics
 	store   *kvstore.Store
 	kv      jetstream.KeyValue
+	js      jetstream.JetStream
+	wakes   jetstream.Consumer
 	hub     *chathub.Client
 	// owner names this replica in leases and the drift check's turn.
 	owner string
@@ -102,6 +104,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 	}
 	host, _ := os.Hostname()
 	w.owner, w.kv, w.hub = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()), objs.KV, hub
+	w.js, w.wakes = js, objs.Wakes
 	hcfg := handlers.Config{
 		Owner:        w.owner,
 		BatchMaxSize: cfg.BatchMaxSize,
@@ -172,7 +175,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var intakeErr error
 	wg.Go(func() { intakeErr = w.intake.Run(ctx) })
 	wg.Go(func() { w.intake.WatchBacklog(ctx) })
-	wg.Go(func() { w.watchGuards(ctx) })
+	wg.Go(func() { w.watchState(ctx) })
 	wg.Go(func() { w.checkDrift(ctx, w.kv, w.hub) })
 	err := w.queue.Run(ctx)
 	wg.Wait()
@@ -246,17 +249,17 @@ func (w *Worker) routes() http.Handler {
 	return mux
 }
 
-// guardsEvery is how often the guards' held counts are read for metrics.
-const guardsEvery = 15 * time.Second
+// stateEvery is how often the shared state is read for metrics.
+const stateEvery = 15 * time.Second
 
-// watchGuards reads every organization's guard into the held gauge, so
-// that each replica shows what is held, approvals and rejections from the
-// command line included.
-func (w *Worker) watchGuards(ctx context.Context) {
-	t := time.NewTicker(guardsEvery)
+// watchState reads what every replica shares into gauges: each
+// organization's guard (approvals and rejections from the command line
+// included), and the wake-ups scheduled and due.
+func (w *Worker) watchState(ctx context.Context) {
+	t := time.NewTicker(stateEvery)
 	defer t.Stop()
 	for {
-		readCtx, cancel := context.WithTimeout(ctx, guardsEvery)
+		readCtx, cancel := context.WithTimeout(ctx, stateEvery)
 		if states, err := w.store.States(readCtx); err == nil {
 			for _, st := range states {
 				held := 0
@@ -266,6 +269,7 @@ func (w *Worker) watchGuards(ctx context.Context) {
 				w.metrics.GuardHeld(st.OrganizationID, held)
 			}
 		}
+		w.readWakeups(readCtx)
 		cancel()
 		select {
 		case <-ctx.Done():
@@ -273,6 +277,25 @@ func (w *Worker) watchGuards(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// readWakeups sets the wake-up gauges: scheduled (waiting for their time)
+// and due (fired, not yet handled by a reconciler).
+func (w *Worker) readWakeups(ctx context.Context) {
+	ci, err := w.wakes.Info(ctx)
+	if err != nil {
+		return
+	}
+	s, err := w.js.Stream(ctx, w.cfg.SchedulesStream)
+	if err != nil {
+		return
+	}
+	si, err := s.Info(ctx)
+	if err != nil {
+		return
+	}
+	due := ci.NumPending + uint64(ci.NumAckPending)
+	w.metrics.Wakeups(si.State.Msgs-min(due, si.State.Msgs), due)
 }
 
 // ready says why the worker cannot do its work now, or nil.

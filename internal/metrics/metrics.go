@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -20,6 +21,7 @@ const namespace = "chathub_worker"
 // Metrics holds the worker's collectors in a registry of its own.
 type Metrics struct {
 	reg *prometheus.Registry
+	own []prometheus.Collector
 
 	events          *prometheus.CounterVec
 	retries         *prometheus.CounterVec
@@ -41,6 +43,8 @@ type Metrics struct {
 	driftFound      *prometheus.CounterVec
 	driftChecks     *prometheus.CounterVec
 	driftLast       prometheus.Gauge
+	wakeScheduled   prometheus.Gauge
+	wakeDue         prometheus.Gauge
 }
 
 // New registers the worker's metrics, with the Go and process collectors.
@@ -89,16 +93,21 @@ func New() *Metrics {
 		Help: "Periodic drift checks this worker ran, by result: in_step, drift, error."}, []string{"result"})
 	m.driftLast = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "drift_last_check_timestamp_seconds",
 		Help: "When this worker last finished a periodic drift check (Unix time)."})
-	for _, c := range []prometheus.Collector{m.drift, m.driftFound, m.driftChecks, m.driftLast, m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
+	m.wakeScheduled = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "wakeups_scheduled",
+		Help: "Wake-ups waiting for their time in the schedules stream: scheduled changes and retries (read every 15 s)."})
+	m.wakeDue = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "wakeups_due",
+		Help: "Wake-ups whose time came and that no reconciler has handled yet (read every 15 s)."})
+	m.own = []prometheus.Collector{m.wakeScheduled, m.wakeDue, m.drift, m.driftFound, m.driftChecks, m.driftLast, m.events, m.retries, m.batches, m.batchDuration, m.calls, m.callDuration,
 		m.syncBatchSize, m.limiterWait, m.kvConflicts, m.adoptions, m.paused, m.pending, m.ackPending, m.resultsNotSaved,
-		m.guardHeld, m.guardTrips} {
-		f(c)
-	}
+		m.guardHeld, m.guardTrips}
 	build := buildinfo.Read()
-	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "build_info",
+	m.own = append(m.own, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "build_info",
 		Help:        "Always 1; the labels say which build runs.",
 		ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit, "go_version": build.Go}},
 		func() float64 { return 1 }))
+	for _, c := range m.own {
+		f(c)
+	}
 	m.zero()
 	return m
 }
@@ -265,4 +274,33 @@ func (m *Metrics) DriftChecked(counts map[int]map[string]int, kinds []string, re
 	}
 	m.driftChecks.WithLabelValues(result).Inc()
 	m.driftLast.SetToCurrentTime()
+}
+
+// Wakeups sets the wake-ups scheduled and due.
+func (m *Metrics) Wakeups(scheduled, due uint64) {
+	if m != nil {
+		m.wakeScheduled.Set(float64(scheduled))
+		m.wakeDue.Set(float64(due))
+	}
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names lists the worker's own metric names (not the Go and process
+// collectors'), for checking dashboards and alert rules against.
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range m.own {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var names []string
+	for d := range ch {
+		if match := fqName.FindStringSubmatch(d.String()); match != nil {
+			names = append(names, match[1])
+		}
+	}
+	return names
 }
