@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/buildinfo"
@@ -27,6 +28,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 	"github.com/chathub-operator-worker/worker/internal/natsconn"
 	"github.com/chathub-operator-worker/worker/internal/ratelimit"
+	"github.com/chathub-operator-worker/worker/internal/tracing"
 )
 
 // Worker is a running worker: the intake loop and the reconcile queue.
@@ -48,12 +50,34 @@ type Worker struct {
 	hub     *chathub.Client
 	// owner names this replica in leases and the drift check's turn.
 	owner string
+	// tracer makes the spans; stopTracing flushes them at Close.
+	tracer      trace.TracerProvider
+	stopTracing func(context.Context) error
+}
+
+// Option changes how New builds the worker.
+type Option func(*Worker)
+
+// WithTracerProvider makes the worker's spans with tp instead of what the
+// OTEL_* variables ask for.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(w *Worker) { w.tracer = tp }
 }
 
 // New connects to NATS, creates what is missing there and builds the
 // pieces. Close releases them if Run is not called.
-func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, error) {
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger, options ...Option) (*Worker, error) {
 	w := &Worker{cfg: cfg, log: log, closed: make(chan struct{})}
+	for _, o := range options {
+		o(w)
+	}
+	if w.tracer == nil {
+		tp, shutdown, err := tracing.Setup(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.tracer, w.stopTracing = tp, shutdown
+	}
 	opts := []nats.Option{
 		nats.Name("chathub-operator-worker"),
 		nats.MaxReconnects(-1),
@@ -119,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger) (*Worker, e
 		// wait for five batch windows.
 		GuardSettle: 5 * cfg.BatchMaxWait,
 		Metrics:     w.metrics,
+		Tracer:      w.tracer.Tracer(tracing.Name),
 	}
 	w.store = kvstore.New(js, objs.KV)
 	intake, reconciler := handlers.New(hcfg, handlers.Ports{
@@ -201,7 +226,8 @@ func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
 		chathub.WithCallObserver(w.metrics.Call),
 		chathub.WithWaitObserver(w.metrics.LimiterWait),
 		chathub.WithTimeout(cfg.ChatHubTimeout),
-		chathub.WithUserAgent("chathub-operator-worker/"+buildinfo.Version))
+		chathub.WithUserAgent("chathub-operator-worker/"+buildinfo.Version),
+		chathub.WithTracer(w.tracer.Tracer(tracing.Name)))
 }
 
 // Close releases the connection and the HTTP server.
@@ -223,6 +249,14 @@ func (w *Worker) Close() {
 		case <-time.After(10 * time.Second):
 			w.nc.Close()
 		}
+	}
+	if w.stopTracing != nil {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := w.stopTracing(flushCtx); err != nil {
+			w.log.Warn().Err(err).Msg("cannot flush the last spans")
+		}
+		cancel()
+		w.stopTracing = nil
 	}
 }
 
@@ -247,55 +281,6 @@ func (w *Worker) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", w.metrics.Handler())
 	return mux
-}
-
-// stateEvery is how often the shared state is read for metrics.
-const stateEvery = 15 * time.Second
-
-// watchState reads what every replica shares into gauges: each
-// organization's guard (approvals and rejections from the command line
-// included), and the wake-ups scheduled and due.
-func (w *Worker) watchState(ctx context.Context) {
-	t := time.NewTicker(stateEvery)
-	defer t.Stop()
-	for {
-		readCtx, cancel := context.WithTimeout(ctx, stateEvery)
-		if states, err := w.store.States(readCtx); err == nil {
-			for _, st := range states {
-				held := 0
-				if st.Tripped != nil {
-					held = st.Tripped.Held
-				}
-				w.metrics.GuardHeld(st.OrganizationID, held)
-			}
-		}
-		w.readWakeups(readCtx)
-		cancel()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// readWakeups sets the wake-up gauges: scheduled (waiting for their time)
-// and due (fired, not yet handled by a reconciler).
-func (w *Worker) readWakeups(ctx context.Context) {
-	ci, err := w.wakes.Info(ctx)
-	if err != nil {
-		return
-	}
-	s, err := w.js.Stream(ctx, w.cfg.SchedulesStream)
-	if err != nil {
-		return
-	}
-	si, err := s.Info(ctx)
-	if err != nil {
-		return
-	}
-	due := ci.NumPending + uint64(ci.NumAckPending)
-	w.metrics.Wakeups(si.State.Msgs-min(due, si.State.Msgs), due)
 }
 
 // ready says why the worker cannot do its work now, or nil.

@@ -14,6 +14,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Defaults for a Client; each has an Option.
@@ -57,114 +63,7 @@ type Client struct {
 	observe     CallObserver
 	observeWait func(time.Duration)
 	userAgent   string
-}
-
-// Option configures a Client.
-type Option func(*Client) error
-
-// WithHTTPClient sets the HTTP client (its own Timeout is left alone; the
-// per-request timeout comes from WithTimeout).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) error {
-		if hc == nil {
-			return errors.New("http client is nil")
-		}
-		c.http = hc
-		return nil
-	}
-}
-
-// WithTimeout bounds each HTTP request, from connect to the end of the body.
-func WithTimeout(d time.Duration) Option {
-	return func(c *Client) error {
-		if d <= 0 {
-			return fmt.Errorf("timeout %s is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithRateLimit paces calls at rps a second (0: no limit).
-func WithRateLimit(rps float64) Option {
-	return func(c *Client) error {
-		if rps < 0 {
-			return fmt.Errorf("rate limit %v is negative", rps)
-		}
-		c.limiter = NewPacer(rps, DefaultRateMargin)
-		return nil
-	}
-}
-
-// WithLimiter shares a Limiter, for example among several clients or
-// replicas.
-func WithLimiter(l Limiter) Option {
-	return func(c *Client) error {
-		if l == nil {
-			return errors.New("limiter is nil")
-		}
-		c.limiter = l
-		return nil
-	}
-}
-
-// WithRetryWindow bounds how long the idempotent calls (ListOperators,
-// SetStatus) retry transient trouble with exponential backoff; 0 turns
-// those retries off. Synchronize is never retried by the client.
-func WithRetryWindow(d time.Duration) Option {
-	return func(c *Client) error {
-		if d < 0 {
-			return fmt.Errorf("retry window %s is negative", d)
-		}
-		c.retryWindow = d
-		return nil
-	}
-}
-
-// WithCacheTTL keeps each organization's name index for d (0: no cache).
-func WithCacheTTL(d time.Duration) Option {
-	return func(c *Client) error {
-		if d < 0 {
-			return fmt.Errorf("cache TTL %s is negative", d)
-		}
-		c.cache = newNameCache(d)
-		return nil
-	}
-}
-
-// WithMaxBodySize caps a success response's body.
-func WithMaxBodySize(n int64) Option {
-	return func(c *Client) error {
-		if n <= 0 {
-			return fmt.Errorf("max body size %d is not positive", n)
-		}
-		c.maxBody = n
-		return nil
-	}
-}
-
-// WithCallObserver reports every HTTP call, for metrics.
-func WithCallObserver(o CallObserver) Option {
-	return func(c *Client) error {
-		c.observe = o
-		return nil
-	}
-}
-
-// WithWaitObserver reports how long each call waited for the limiter.
-func WithWaitObserver(o func(time.Duration)) Option {
-	return func(c *Client) error {
-		c.observeWait = o
-		return nil
-	}
-}
-
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(c *Client) error {
-		c.userAgent = ua
-		return nil
-	}
+	tracer      trace.Tracer
 }
 
 // NewClient returns a client for the API at baseURL that authenticates with
@@ -184,6 +83,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		cache:       newNameCache(DefaultCacheTTL),
 		observe:     func(string, int, time.Duration) {},
 		userAgent:   "chathub-operator-worker",
+		tracer:      noop.NewTracerProvider().Tracer(""),
 	}
 	if err := c.SetToken(token); err != nil {
 		return nil, err
@@ -250,6 +150,25 @@ func (c *Client) BaseURL() string { return c.baseURL.String() }
 // nil). It waits on the limiter first, and turns every failure into an
 // *Error of one class.
 func (c *Client) do(ctx context.Context, endpoint, method, path string, body, v any) error {
+	urlPath, _, _ := strings.Cut(path, "?")
+	ctx, span := c.tracer.Start(ctx, "chathub "+endpoint, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("url.path", urlPath),
+			attribute.String("server.address", c.baseURL.Hostname())))
+	defer span.End()
+	err := c.send(ctx, endpoint, method, path, body, v)
+	if ce, ok := errors.AsType[*Error](err); ok {
+		if ce.StatusCode != 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", ce.StatusCode))
+		}
+		span.SetStatus(codes.Error, ce.Class.Error())
+	} else if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
+// send is one call of do, within its span.
+func (c *Client) send(ctx context.Context, endpoint, method, path string, body, v any) error {
 	waitStart := time.Now()
 	if err := c.limiter.Wait(ctx); err != nil {
 		return &Error{Class: ErrTransient, Method: method, Path: path, Err: err}
@@ -324,6 +243,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any) 
 	req.Header.Set("Authorization", "Bearer "+*c.token.Load())
 	req.Header.Set("Accept", "text/plain")
 	req.Header.Set("User-Agent", c.userAgent)
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/chathub-operator-worker/worker/internal/guard"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
@@ -45,6 +47,8 @@ type Config struct {
 	Now func() time.Time
 	// Metrics counts conflicts, adoptions and batch sizes; may be nil.
 	Metrics *metrics.Metrics
+	// Tracer makes the intake's and the reconciler's spans; nil: none.
+	Tracer trace.Tracer
 }
 
 // WithDefaults fills the zero fields.
@@ -76,6 +80,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.GuardSettle <= 0 {
 		c.GuardSettle = time.Second
+	}
+	if c.Tracer == nil {
+		c.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
@@ -59,11 +60,16 @@ type item struct {
 	// result is published before the message is acknowledged.
 	result  *hrevent.Result
 	outcome *Outcome
+	// span is the event's intake span; trace its traceparent, kept for
+	// the result when the event carried one.
+	span  trace.Span
+	trace string
 }
 
 // Handle takes one batch and returns an outcome per message.
 func (in *Intake) Handle(ctx context.Context, msgs []Message) []Outcome {
-	items := in.parse(msgs)
+	items := in.parse(ctx, msgs)
+	defer endSpans(items)
 	var valid []*item
 	for _, it := range items {
 		if it.outcome == nil {
@@ -84,7 +90,7 @@ func (in *Intake) Handle(ctx context.Context, msgs []Message) []Outcome {
 
 // parse validates the messages on every core: schema validation is the
 // intake's main CPU cost. An invalid message is rejected at once.
-func (in *Intake) parse(msgs []Message) []*item {
+func (in *Intake) parse(ctx context.Context, msgs []Message) []*item {
 	items := make([]*item, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(msgs)/32))
 	var wg sync.WaitGroup
@@ -93,8 +99,10 @@ func (in *Intake) parse(msgs []Message) []*item {
 			for i := w; i < len(msgs); i += workers {
 				it := &item{msg: msgs[i]}
 				ev, err := in.validator.Parse(msgs[i].Body)
+				in.startSpan(ctx, it, ev, err)
 				if err != nil {
 					it.result = in.rejected(msgs[i], err)
+					it.result.TraceParent = it.trace
 					it.outcome = ptr(Outcome{Action: Term, Why: it.result.Reason})
 				}
 				it.ev = ev

@@ -109,7 +109,7 @@ func (in *Intake) merge(ctx context.Context, e *entry, fresh bool) {
 	now := in.cfg.Now()
 	for _, it := range e.items {
 		var changed bool
-		it.verdict, it.reason, changed = rec.Merge(it.ev, it.msg.Seq, it.msg.Delivered, "", now)
+		it.verdict, it.reason, changed = rec.Merge(it.ev, it.msg.Seq, it.msg.Delivered, it.trace, now)
 		e.write = e.write || changed
 	}
 	for _, it := range e.items {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
@@ -75,11 +77,14 @@ type job struct {
 // Reconcile runs one round over changes of distinct employees and returns
 // an outcome per change.
 func (rc *Reconciler) Reconcile(ctx context.Context, changes []Change) ([]Outcome, Report) {
+	ctx, span := rc.cfg.Tracer.Start(ctx, "reconcile round", trace.WithAttributes(attribute.Int("hr.employees", len(changes))))
+	defer span.End()
 	jobs := make([]*job, len(changes))
 	for i, c := range changes {
 		jobs[i] = &job{change: c}
 	}
 	rc.evaluate(ctx, jobs)
+	linkEvents(span, jobs)
 	work := rc.choose(jobs)
 	rc.guard(ctx, work)
 	rc.lease(ctx, undecided(work))

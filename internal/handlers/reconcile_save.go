@@ -66,6 +66,7 @@ func (rc *Reconciler) publish(ctx context.Context, jobs []*job) {
 	for _, j := range jobs {
 		for _, res := range j.results {
 			r := resolutionResult(res, &j.rec)
+			r.TraceParent = rc.resultSpan(ctx, res, j.rec.OperatorID)
 			if res.Outcome == hrevent.Failed {
 				rc.logResult(res, &j.rec)
 				if body, err := rc.events.Body(ctx, res.Seq); err == nil {

@@ -9,7 +9,7 @@ import (
 func eventResult(it *item, outcome hrevent.Outcome, reason string) *hrevent.Result {
 	r := &hrevent.Result{
 		EventID: it.ev.ID, EventType: it.ev.Type, EmployeeID: it.ev.EmployeeID, OrganizationID: it.ev.OrganizationID,
-		Outcome: outcome, Reason: reason, Attempts: it.msg.Delivered, StreamSequence: it.msg.Seq,
+		Outcome: outcome, Reason: reason, Attempts: it.msg.Delivered, StreamSequence: it.msg.Seq, TraceParent: it.trace,
 	}
 	r.SetOperator(it.operator, int(it.status))
 	return r

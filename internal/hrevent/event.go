@@ -50,6 +50,8 @@ type Event struct {
 	// Name is trimmed; empty when the event carries none (only a hire
 	// must).
 	Name string
+	// TraceParent is the event's W3C traceparent, or "".
+	TraceParent string
 }
 
 // Before reports whether e comes before o in an employee's history: by

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type Partial struct {
 	Type           string
 	EmployeeID     string
 	OrganizationID int
+	// TraceParent is the event's W3C traceparent (the CloudEvents
+	// distributed-tracing extension), when it carries a valid one.
+	TraceParent string
 }
 
 func (e *InvalidError) Error() string { return e.Reason }
@@ -140,7 +144,7 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 	}
 	e := Event{
 		ID: partial.ID, Source: top["source"].(string), Type: partial.Type, Kind: kind, Time: at,
-		EmployeeID: data["employeeId"].(string), OrganizationID: partial.OrganizationID,
+		EmployeeID: data["employeeId"].(string), OrganizationID: partial.OrganizationID, TraceParent: partial.TraceParent,
 	}
 	if name, ok := data["name"].(string); ok {
 		e.Name = opname.Normalize(name)
@@ -165,6 +169,11 @@ func readPartial(doc any) Partial {
 		p.ID = id
 	}
 	p.Type, _ = top["type"].(string)
+	// A traceparent that is not one is ignored: tracing never rejects an
+	// HR event.
+	if tp, _ := top["traceparent"].(string); ValidTraceParent(tp) {
+		p.TraceParent = tp
+	}
 	data, _ := top["data"].(map[string]any)
 	p.EmployeeID, _ = data["employeeId"].(string)
 	if n, ok := data["organizationId"].(json.Number); ok {
@@ -217,4 +226,13 @@ func shorten(s string) string {
 		return string(r[:500]) + "…"
 	}
 	return s
+}
+
+var traceParent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// ValidTraceParent says whether s is a W3C traceparent that can be
+// continued: the format, a version other than ff, a trace and a parent id
+// other than zero.
+func ValidTraceParent(s string) bool {
+	return traceParent.MatchString(s) && s[:2] != "ff" && s[3:35] != strings.Repeat("0", 32) && s[36:52] != strings.Repeat("0", 16)
 }

@@ -40,6 +40,9 @@ type Result struct {
 	Event          *string `json:"event,omitempty"`
 	EventBase64    string  `json:"eventBase64,omitempty"`
 	EventTruncated bool    `json:"eventTruncated,omitempty"`
+	// TraceParent continues the event's trace; it goes in the envelope,
+	// as the CloudEvents distributed-tracing extension.
+	TraceParent string `json:"-"`
 }
 
 // Subject is where the result is published: hr.results.<outcome>.<kind>.
@@ -101,6 +104,7 @@ type cloudEvent struct {
 	Time            string  `json:"time"`
 	DataContentType string  `json:"datacontenttype"`
 	Subject         string  `json:"subject,omitempty"`
+	TraceParent     string  `json:"traceparent,omitempty"`
 	Data            *Result `json:"data"`
 }
 
@@ -117,6 +121,7 @@ func (r *Result) Marshal(now time.Time) ([]byte, error) {
 		Time:            now.UTC().Format(time.RFC3339Nano),
 		DataContentType: "application/json",
 		Subject:         r.EmployeeID,
+		TraceParent:     r.TraceParent,
 		Data:            r,
 	})
 }
@@ -124,11 +129,13 @@ func (r *Result) Marshal(now time.Time) ([]byte, error) {
 // DecodeResult reads a result event's data.
 func DecodeResult(body []byte) (Result, error) {
 	var ce struct {
-		Data Result `json:"data"`
+		TraceParent string `json:"traceparent"`
+		Data        Result `json:"data"`
 	}
 	if err := json.Unmarshal(body, &ce); err != nil {
 		return Result{}, fmt.Errorf("cannot decode result: %w", err)
 	}
+	ce.Data.TraceParent = ce.TraceParent
 	return ce.Data, nil
 }
 

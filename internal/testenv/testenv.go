@@ -212,10 +212,10 @@ func (h *Harness) Start(cfg config.Config) *Worker {
 	return h.StartWithLog(cfg, log)
 }
 
-// StartWithLog runs a worker that logs to log.
-func (h *Harness) StartWithLog(cfg config.Config, log zerolog.Logger) *Worker {
+// StartWithLog runs a worker that logs to log, built with options.
+func (h *Harness) StartWithLog(cfg config.Config, log zerolog.Logger, options ...app.Option) *Worker {
 	h.t.Helper()
-	w, err := app.New(h.t.Context(), cfg, log)
+	w, err := app.New(h.t.Context(), cfg, log, options...)
 	if err != nil {
 		h.t.Fatalf("app.New: %v", err)
 	}

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// stateEvery is how often the shared state is read for metrics.
+const stateEvery = 15 * time.Second
+
+// watchState reads what every replica shares into gauges: each
+// organization's guard (approvals and rejections from the command line
+// included), and the wake-ups scheduled and due.
+func (w *Worker) watchState(ctx context.Context) {
+	t := time.NewTicker(stateEvery)
+	defer t.Stop()
+	for {
+		readCtx, cancel := context.WithTimeout(ctx, stateEvery)
+		if states, err := w.store.States(readCtx); err == nil {
+			for _, st := range states {
+				held := 0
+				if st.Tripped != nil {
+					held = st.Tripped.Held
+				}
+				w.metrics.GuardHeld(st.OrganizationID, held)
+			}
+		}
+		w.readWakeups(readCtx)
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// readWakeups sets the wake-up gauges: scheduled (waiting for their time)
+// and due (fired, not yet handled by a reconciler).
+func (w *Worker) readWakeups(ctx context.Context) {
+	ci, err := w.wakes.Info(ctx)
+	if err != nil {
+		return
+	}
+	s, err := w.js.Stream(ctx, w.cfg.SchedulesStream)
+	if err != nil {
+		return
+	}
+	si, err := s.Info(ctx)
+	if err != nil {
+		return
+	}
+	due := ci.NumPending + uint64(ci.NumAckPending)
+	w.metrics.Wakeups(si.State.Msgs-min(due, si.State.Msgs), due)
+}
