@@ -49,7 +49,9 @@ func runWorker() error {
 		// child taken when its heap was largest.
 		go peakHeap(ctx, path)
 	}
-	w, err := app.New(ctx, cfg, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel)
+	app.LimitMemory(log)
+	w, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

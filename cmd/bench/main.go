@@ -35,6 +35,8 @@ type sizes struct {
 	waiting   int // changes dated a week ahead in row 7
 	paced     int // hires due now in row 7
 	scheduled int // changes dated seconds ahead in row 8
+	// scaleFirst and scaleSecond are row 9's backlogs (0: row 9 is off).
+	scaleFirst, scaleSecond int
 }
 
 func main() {
@@ -53,11 +55,15 @@ func main() {
 	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
 	flag.IntVar(&s.mixed, "mixed", s.mixed, "events for the mixed row")
 	flag.IntVar(&s.idle, "idle", s.idle, "single events for the idle latency row")
+	scale := flag.Bool("scale", false, "also run row 9: 20,000 hires, then 200,000 more on the same worker (a few minutes)")
 	flag.StringVar(&only, "only", "", "run only these rows, e.g. 3,4 (ratios then use 1 for missing baselines)")
 	flag.Parse()
 	if *short {
 		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30,
 			waiting: 4_000, paced: 300, scheduled: 300}
+	}
+	if *scale || only != "" && want("9") {
+		s.scaleFirst, s.scaleSecond = 20_000, 200_000
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -150,7 +156,12 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 		}
 	}
 	if want("8") {
-		return lagRow(ctx, s, add)
+		if err := lagRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	if want("9") && s.scaleFirst > 0 {
+		return scaleRow(ctx, s, add)
 	}
 	return nil
 }

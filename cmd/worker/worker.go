@@ -27,7 +27,9 @@ func runWorker(ctx context.Context, args []string, env cli.Env) error {
 	if err != nil {
 		return err
 	}
-	w, err := app.New(ctx, cfg, newLogger(cfg, env.Stderr, false))
+	log := newLogger(cfg, env.Stderr, false)
+	app.LimitMemory(log)
+	w, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func NewQueue(changes, wakes, intake jetstream.Consumer, h ReconcileHandler, pro
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 20 * time.Second
 	}
-	room := make(chan struct{}, 4*opts.RoundMax)
+	room := make(chan struct{}, 2*opts.RoundMax)
 	for range cap(room) {
 		room <- struct{}{}
 	}

@@ -198,6 +198,16 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, body, 
 		return &Error{Class: class, Method: method, Path: path, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
+	if st, ok := v.(streamer); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// A long list is filed as it arrives, never held whole.
+		err := st.decodeStream(&cappedReader{r: resp.Body, limit: c.maxBody})
+		c.observe(endpoint, resp.StatusCode, time.Since(start))
+		if err != nil {
+			return &Error{Class: ErrOutcomeUnknown, Method: method, Path: path, StatusCode: resp.StatusCode,
+				Err: fmt.Errorf("cannot decode response: %w", err)}
+		}
+		return nil
+	}
 	data, readErr := readCapped(resp.Body, c.maxBody)
 	c.observe(endpoint, resp.StatusCode, time.Since(start))
 
@@ -314,6 +324,30 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 		return data[:limit], fmt.Errorf("response is larger than %d bytes", limit)
 	}
 	return data, nil
+}
+
+// streamer decodes a success body as it is read.
+type streamer interface {
+	decodeStream(r io.Reader) error
+}
+
+// cappedReader fails a body longer than limit.
+type cappedReader struct {
+	r     io.Reader
+	limit int64
+	read  int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.read >= c.limit {
+		return 0, fmt.Errorf("response is larger than %d bytes", c.limit)
+	}
+	if int64(len(p)) > c.limit-c.read {
+		p = p[:c.limit-c.read]
+	}
+	n, err := c.r.Read(p)
+	c.read += int64(n)
+	return n, err
 }
 
 // stripURL keeps the cause of a transport error but drops the *url.Error

@@ -39,7 +39,11 @@ func (c *Client) Lookup(ctx context.Context, orgID int, id int64) (Operator, boo
 	if err != nil {
 		return Operator{}, false, err
 	}
-	c.cache.put(orgID, ops, time.Now(), gen)
+	idx := newNameIndex()
+	for _, op := range ops {
+		idx.add(op)
+	}
+	c.cache.put(orgID, idx, time.Now(), gen)
 	op, ok := FindByID(ops, id)
 	return op, ok, nil
 }
@@ -50,32 +54,16 @@ func (c *Client) Lookup(ctx context.Context, orgID int, id int64) (Operator, boo
 // organization otherwise, or always when fresh is set: after a create
 // whose outcome is unknown, only a new list tells.
 func (c *Client) FindByNames(ctx context.Context, orgID int, names []string, fresh bool) (map[string][]Operator, error) {
-	keys := make([]string, len(names))
-	for i, n := range names {
-		keys[i] = NameKey(n)
-	}
 	if fresh {
 		c.cache.invalidate(orgID)
-	} else if found, ok := c.cache.lookup(orgID, keys); ok {
+	} else if found, ok := c.cache.lookup(orgID, names); ok {
 		return found, nil
 	}
-	gen := c.cache.generation()
-	ops, err := c.ListOperators(ctx, orgID)
+	idx, err := c.index(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
-	c.cache.put(orgID, ops, time.Now(), gen)
-	found := map[string][]Operator{}
-	want := map[string]bool{}
-	for _, k := range keys {
-		want[k] = true
-	}
-	for _, op := range ops {
-		if k := NameKey(op.Name); want[k] && op.Status != StatusDeleted {
-			found[k] = append(found[k], op)
-		}
-	}
-	return found, nil
+	return idx.find(names), nil
 }
 
 // CountActive is how many of the organization's operators are active, from
@@ -84,13 +72,30 @@ func (c *Client) CountActive(ctx context.Context, orgID int) (int, error) {
 	if n, ok := c.cache.active(orgID); ok {
 		return n, nil
 	}
-	gen := c.cache.generation()
-	ops, err := c.ListOperators(ctx, orgID)
+	idx, err := c.index(ctx, orgID)
 	if err != nil {
 		return 0, err
 	}
-	c.cache.put(orgID, ops, time.Now(), gen)
-	return len(ActiveOperators(ops)), nil
+	return idx.active, nil
+}
+
+// index lists the organization into a new name index, filing each
+// operator as it is decoded, and caches it.
+func (c *Client) index(ctx context.Context, orgID int) (*nameIndex, error) {
+	if orgID <= 0 {
+		return nil, fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
+	}
+	gen := c.cache.generation()
+	var idx *nameIndex
+	err := c.retry(ctx, func() error {
+		idx = newNameIndex()
+		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, idx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
+	}
+	c.cache.put(orgID, idx, time.Now(), gen)
+	return idx, nil
 }
 
 // Synchronize creates the operators, one per item, and returns what ChatHub

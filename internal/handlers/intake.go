@@ -36,7 +36,7 @@ type Intake struct {
 }
 
 // recordCacheSize bounds the records kept between batches (a few MiB).
-const recordCacheSize = 4096
+const recordCacheSize = 1024
 
 // New returns the intake and the reconciler of one worker, which share a
 // cache of the records it last read or wrote.

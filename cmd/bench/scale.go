@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// scaleFigures are row 9's: a first backlog of hires on an empty worker,
+// then a larger one on the same worker, each with its rate and the
+// child's peak RSS once it drained.
+type scaleFigures struct {
+	first, second         float64
+	firstRSS, secondRSS   uint64
+	firstN, secondN, orgs int
+}
+
+// benchScale: one worker drains first hires over 4 organizations, then
+// second more on top (organizations of (first+second)/4 operators, that
+// many employees on record). Memory must not grow with the records, nor
+// the cost per event.
+func benchScale(ctx context.Context, first, second int) (scaleFigures, error) {
+	f := scaleFigures{firstN: first, secondN: second, orgs: 4}
+	w, err := newWorld(ctx)
+	if err != nil {
+		return f, err
+	}
+	defer w.close()
+	c, col, err := startWithResults(ctx, w)
+	if err != nil {
+		return f, err
+	}
+	defer c.stop()
+	defer col.stop()
+	drain := func(n, from int, prefix string) (float64, error) {
+		events, ids := hires(n, prefix, from)
+		// The publisher outpaces the worker several times over, so the
+		// worker is the bottleneck from the first publish on.
+		start := time.Now()
+		if err := w.publishAll(ctx, events, ids, nil); err != nil {
+			return 0, err
+		}
+		if err := col.wait(ctx, from+n, 10*time.Minute); err != nil {
+			return 0, err
+		}
+		return float64(n) / col.last().Sub(start).Seconds(), nil
+	}
+	if f.first, err = drain(first, 0, "a"); err != nil {
+		return f, err
+	}
+	f.firstRSS = c.peakRSS()
+	if f.second, err = drain(second, first, "b"); err != nil {
+		return f, err
+	}
+	f.secondRSS = c.peakRSS()
+	return f, nil
+}
+
+func scaleRow(ctx context.Context, s sizes, add func(row)) error {
+	sc, err := benchScale(ctx, s.scaleFirst, s.scaleSecond)
+	if err != nil {
+		return err
+	}
+	add(row{"9a scale: hires on an empty worker", rate(sc.first), fmt.Sprintf("%d hires; peak RSS %.1f MiB",
+		sc.firstN, float64(sc.firstRSS)/(1<<20))})
+	add(row{"9b scale: then more on the same worker", rate(sc.second), fmt.Sprintf(
+		"%d hires, %d on record, organizations of %d operators; %.2fx 9a's rate (target 0.8); peak RSS %.1f MiB (target 64)",
+		sc.secondN, sc.firstN+sc.secondN, (sc.firstN+sc.secondN)/sc.orgs, sc.second/sc.first, float64(sc.secondRSS)/(1<<20))})
+	return nil
+}
