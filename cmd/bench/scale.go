@@ -13,6 +13,9 @@ type scaleFigures struct {
 	first, second         float64
 	firstRSS, secondRSS   uint64
 	firstN, secondN, orgs int
+	// bytes per employee in the bucket's stream, per event in HR_EVENTS
+	// and per result in HR_RESULTS, after both backlogs.
+	kvPer, eventPer, resultPer float64
 }
 
 // benchScale: one worker drains first hires over 4 organizations, then
@@ -53,6 +56,18 @@ func benchScale(ctx context.Context, first, second int) (scaleFigures, error) {
 		return f, err
 	}
 	f.secondRSS = c.peakRSS()
+	n := float64(first + second)
+	for stream, per := range map[string]*float64{"KV_chathub-operator-worker": &f.kvPer, "HR_EVENTS": &f.eventPer, "HR_RESULTS": &f.resultPer} {
+		s, err := w.js.Stream(ctx, stream)
+		if err != nil {
+			return f, err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return f, err
+		}
+		*per = float64(info.State.Bytes) / n
+	}
 	return f, nil
 }
 
@@ -64,7 +79,9 @@ func scaleRow(ctx context.Context, s sizes, add func(row)) error {
 	add(row{"9a scale: hires on an empty worker", rate(sc.first), fmt.Sprintf("%d hires; peak RSS %.1f MiB",
 		sc.firstN, float64(sc.firstRSS)/(1<<20))})
 	add(row{"9b scale: then more on the same worker", rate(sc.second), fmt.Sprintf(
-		"%d hires, %d on record, organizations of %d operators; %.2fx 9a's rate (target 0.8); peak RSS %.1f MiB (target 64)",
-		sc.secondN, sc.firstN+sc.secondN, (sc.firstN+sc.secondN)/sc.orgs, sc.second/sc.first, float64(sc.secondRSS)/(1<<20))})
+		"%d hires, %d on record, organizations of %d operators; %.2fx 9a's rate (target 0.8); peak RSS %.1f MiB (target 64); "+
+			"disk: %.0f B per employee in the bucket, %.0f B per event, %.0f B per result",
+		sc.secondN, sc.firstN+sc.secondN, (sc.firstN+sc.secondN)/sc.orgs, sc.second/sc.first, float64(sc.secondRSS)/(1<<20),
+		sc.kvPer, sc.eventPer, sc.resultPer)})
 	return nil
 }

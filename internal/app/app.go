@@ -47,21 +47,14 @@ type Worker struct {
 	kv      jetstream.KeyValue
 	js      jetstream.JetStream
 	wakes   jetstream.Consumer
-	hub     *chathub.Client
+	// intakeCons is the intake's consumer, whose ack floor bounds purges.
+	intakeCons jetstream.Consumer
+	hub        *chathub.Client
 	// owner names this replica in leases and the drift check's turn.
 	owner string
 	// tracer makes the spans; stopTracing flushes them at Close.
 	tracer      trace.TracerProvider
 	stopTracing func(context.Context) error
-}
-
-// Option changes how New builds the worker.
-type Option func(*Worker)
-
-// WithTracerProvider makes the worker's spans with tp instead of what the
-// OTEL_* variables ask for.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(w *Worker) { w.tracer = tp }
 }
 
 // New connects to NATS, creates what is missing there and builds the
@@ -110,7 +103,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, options ...
 		AlertsStream: cfg.AlertsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	objs, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait, log)
+	objs, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait,
+		broker.Retention{Events: cfg.EventsMaxAge.Duration(), Results: cfg.ResultsMaxAge.Duration()}, log)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -128,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, options ...
 	}
 	host, _ := os.Hostname()
 	w.owner, w.kv, w.hub = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()), objs.KV, hub
-	w.js, w.wakes = js, objs.Wakes
+	w.js, w.wakes, w.intakeCons = js, objs.Wakes, objs.Intake
 	hcfg := handlers.Config{
 		Owner:        w.owner,
 		BatchMaxSize: cfg.BatchMaxSize,
@@ -202,6 +196,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Go(func() { w.intake.WatchBacklog(ctx) })
 	wg.Go(func() { w.watchState(ctx) })
 	wg.Go(func() { w.checkDrift(ctx, w.kv, w.hub) })
+	wg.Go(func() { w.purgeEvents(ctx) })
 	err := w.queue.Run(ctx)
 	wg.Wait()
 	w.Close()

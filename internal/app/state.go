@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/broker"
 )
 
 // stateEvery is how often the shared state is read for metrics.
@@ -52,4 +54,30 @@ func (w *Worker) readWakeups(ctx context.Context) {
 	}
 	due := ci.NumPending + uint64(ci.NumAckPending)
 	w.metrics.Wakeups(si.State.Msgs-min(due, si.State.Msgs), due)
+}
+
+// purgeEvents applies EVENTS_MAX_AGE: every hour (or every tenth of the
+// age when shorter), it purges the events taken in that are older.
+func (w *Worker) purgeEvents(ctx context.Context) {
+	age := w.cfg.EventsMaxAge.Duration()
+	if age <= 0 {
+		return
+	}
+	every := min(time.Hour, age/10)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+		purgeCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := broker.PurgeTakenIn(purgeCtx, w.js, w.cfg.EventsStream, w.intakeCons, age, time.Now())
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			w.log.Warn().Err(err).Msg("cannot purge old events")
+		case n > 0:
+			w.log.Info().Uint64("events", n).Str("stream", w.cfg.EventsStream).Msg("purged events taken in and older than EVENTS_MAX_AGE")
+		}
+	}
 }

@@ -51,6 +51,20 @@ const (
 // what they fire (2.14).
 const MinServer = "2.14.0"
 
+// Retention is how long the streams the worker creates keep messages;
+// 0 keeps them forever.
+type Retention struct {
+	// Events: HR_EVENTS keeps an event this long once the intake took it
+	// in (the worker purges; see PurgeTakenIn).
+	Events time.Duration
+	// Results: HR_RESULTS and HR_ALERTS keep theirs this long (MaxAge).
+	Results time.Duration
+}
+
+// EventsDescription marks an events stream the worker created, the only
+// kind it purges.
+const EventsDescription = "chathub-operator-worker: HR events; events taken in are purged after EVENTS_MAX_AGE"
+
 // Objects are what Setup binds to.
 type Objects struct {
 	// Intake is the durable consumer of HR_EVENTS.
@@ -90,17 +104,17 @@ func atLeast(version, min string) bool {
 // Setup creates the streams, consumers and bucket that are missing, with
 // replicas copies each, and binds to those that exist without changing
 // them.
-func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, ackWait time.Duration, log zerolog.Logger) (Objects, error) {
+func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, ackWait time.Duration, ret Retention, log zerolog.Logger) (Objects, error) {
 	var o Objects
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
-		Name: n.EventsStream, Subjects: []string{EventsSubjects}, Storage: jetstream.FileStorage,
+		Name: n.EventsStream, Description: EventsDescription, Subjects: []string{EventsSubjects}, Storage: jetstream.FileStorage,
 		Replicas: replicas, Duplicates: 2 * time.Minute,
 	}, log); err != nil {
 		return o, err
 	}
 	results, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.ResultsStream, Subjects: []string{ResultsSubjects}, Storage: jetstream.FileStorage,
-		Replicas: replicas, Duplicates: ResultsDuplicates,
+		Replicas: replicas, Duplicates: ResultsDuplicates, MaxAge: ret.Results,
 	}, log)
 	if err != nil {
 		return o, err
@@ -112,6 +126,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, a
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name: n.AlertsStream, Description: "chathub-operator-worker: alerts for people (the mass-offboarding guard)",
 		Subjects: []string{AlertsSubjects}, Storage: jetstream.FileStorage, Replicas: replicas, Duplicates: ResultsDuplicates,
+		MaxAge: ret.Results,
 	}, log); err != nil {
 		return o, err
 	}

@@ -92,6 +92,12 @@ type Config struct {
 	// Guard is GuardThreshold, GuardMin and GuardWindow, read.
 	Guard guard.Rule `env:"-"`
 
+	// EventsMaxAge is how long HR_EVENTS keeps an event the intake has
+	// taken in; ResultsMaxAge how long HR_RESULTS and HR_ALERTS keep
+	// theirs (streams the worker creates; 0 keeps them forever).
+	EventsMaxAge  Age `env:"EVENTS_MAX_AGE" envDefault:"90d"`
+	ResultsMaxAge Age `env:"RESULTS_MAX_AGE" envDefault:"90d"`
+
 	// ReconcileInterval runs the drift check that often (0: never), one
 	// replica per interval; ReconcileApply corrects what it finds.
 	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"0"`
@@ -245,6 +251,11 @@ func (c *Config) validate(needs Needs) error {
 		bad("GUARD_WINDOW must be a positive duration such as 1h")
 	}
 	c.Guard.Min, c.Guard.Window = c.GuardMin, c.GuardWindow
+	for name, age := range map[string]Age{"EVENTS_MAX_AGE": c.EventsMaxAge, "RESULTS_MAX_AGE": c.ResultsMaxAge} {
+		if age != 0 && age.Duration() < time.Minute {
+			bad("%s must be 0 (forever) or at least 1m, such as 90d", name)
+		}
+	}
 	if c.ReconcileInterval != 0 && c.ReconcileInterval < time.Second {
 		bad("RECONCILE_INTERVAL must be 0 (no periodic drift check) or a duration of at least 1s, such as 24h")
 	}

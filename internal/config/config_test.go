@@ -34,6 +34,9 @@ func TestDefaults(t *testing.T) {
 	if g := cfg.Guard; g.Threshold.Percent != 20 || g.Min != 10 || g.Window != time.Hour {
 		t.Errorf("guard defaults = %+v, want 20%%, 10, 1h", g)
 	}
+	if cfg.EventsMaxAge.Duration() != 90*24*time.Hour || cfg.ResultsMaxAge.Duration() != 90*24*time.Hour {
+		t.Errorf("retention defaults: events %s, results %s, want 90 days", cfg.EventsMaxAge.Duration(), cfg.ResultsMaxAge.Duration())
+	}
 	if cfg.ReconcileInterval != 0 || cfg.ReconcileApply {
 		t.Errorf("the periodic drift check is on by default: %s, apply %v", cfg.ReconcileInterval, cfg.ReconcileApply)
 	}
@@ -62,6 +65,8 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"GUARD_WINDOW": "0s"}, "GUARD_WINDOW must be a positive duration"},
 		{map[string]string{"CHATHUB_RATE_MARGIN": "2s"}, "CHATHUB_RATE_MARGIN must be"},
 		{map[string]string{"RECONCILE_INTERVAL": "10ms"}, "RECONCILE_INTERVAL must be 0"},
+		{map[string]string{"EVENTS_MAX_AGE": "ninety"}, "EVENTS_MAX_AGE"},
+		{map[string]string{"RESULTS_MAX_AGE": "10s"}, "RESULTS_MAX_AGE must be 0 (forever) or at least 1m"},
 		{map[string]string{"NATS_TLS_CERT": "/etc/hostname"}, "NATS_TLS_CERT and NATS_TLS_KEY go together"},
 		{map[string]string{"NATS_NKEY": "/nonexistent/worker.nk"}, "NATS_NKEY: cannot read /nonexistent/worker.nk"},
 		{map[string]string{"CHATHUB_BASE_URL": "http://chathub-sim:8090"}, "CHATHUB_BASE_URL is plain http to chathub-sim: the company token would travel in clear"},
@@ -127,6 +132,18 @@ func TestPlainHTTP(t *testing.T) {
 		}
 		if _, err := config.Parse(environ, config.Worker); (err == nil) != tc.ok {
 			t.Errorf("%s (allow %q): err = %v", tc.url, tc.allow, err)
+		}
+	}
+}
+
+func TestRetentionValues(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"90d": 90 * 24 * time.Hour, "720h": 720 * time.Hour, "0": 0, "1d": 24 * time.Hour} {
+		environ := full()
+		environ["RESULTS_MAX_AGE"] = in
+		cfg, err := config.Parse(environ, config.Worker)
+		if err != nil || cfg.ResultsMaxAge.Duration() != want {
+			t.Errorf("RESULTS_MAX_AGE=%s: %s, %v; want %s", in, cfg.ResultsMaxAge.Duration(), err, want)
 		}
 	}
 }
