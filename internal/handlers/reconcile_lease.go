@@ -121,12 +121,11 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 	revs, errs := rc.putPatiently(ctx, writes, rc.cfg.LeaseTTL/8)
 	for i, j := range jobs {
 		switch err := errs[i]; {
-		case errors.Is(err, ErrConflict) && rc.landed(ctx, j):
-			// An earlier try of this very write landed, its answer lost.
 		case errors.Is(err, ErrConflict):
 			rc.cfg.Metrics.KVConflict()
 			rc.cache.drop(j.change.EmployeeID)
 			j.outcome = ptr(done)
+			rc.releaseOwn(ctx, j)
 		case err != nil:
 			// The lease may be written all the same: only this worker
 			// knows it is not working on the employee, and it looks again
@@ -141,23 +140,23 @@ func (rc *Reconciler) lease(ctx context.Context, jobs []*job) {
 	}
 }
 
-// landed reads the record of a job whose lease write found it changed,
-// and says whether the change is the lease itself: a first try that
-// landed while its answer was lost (NATS electing a leader). The job then
-// goes on as leased; dropping it would leave the employee to whichever
-// worker the store notifies, and that one would wait for the lease to
-// run out.
-func (rc *Reconciler) landed(ctx context.Context, j *job) bool {
+// releaseOwn reads the record of a job whose lease write found it
+// changed, and if the change is a lease of this worker's own (a try of
+// this very write that landed while its answer was lost, or a lease an
+// earlier attempt left behind when its save was lost), releases it. No
+// ChatHub work of this worker is under way for the employee, and the
+// release notifies the reconcilers, so that one of them looks at the
+// record as it now is, guard included. Left alone, the lease would make
+// whichever worker the store notifies wait for it to run out.
+func (rc *Reconciler) releaseOwn(ctx context.Context, j *job) {
 	rec, rev, err := rc.store.Get(ctx, j.change.EmployeeID)
-	if err != nil || rec.Lease == nil || rec.Lease.Owner != rc.cfg.Owner || !rec.Lease.Until.Equal(j.base.Lease.Until) {
-		return false
+	if err != nil || rec.Lease == nil || rec.Lease.Owner != rc.cfg.Owner {
+		return
 	}
-	j.rev, j.leased = rev, true
-	j.base, j.rec = rec, rec.Clone()
-	j.prior = true
-	j.plan = j.rec.Next(rc.cfg.Now(), rc.cfg.Owner)
-	rc.cache.put(j.change.EmployeeID, j.base, j.rev)
-	return true
+	rec.Lease = nil
+	if _, errs := rc.store.PutAll(ctx, []Write{{Record: rec, Revision: rev}}); errs[0] == nil {
+		rc.log.Info().Str("employee_id", j.change.EmployeeID).Msg("released a lease of this worker's left by an attempt whose answer was lost")
+	}
 }
 
 // putPatiently writes the records, and writes again those that failed for

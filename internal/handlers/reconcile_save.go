@@ -148,8 +148,9 @@ func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
 }
 
 // saveFailed keeps the job in this worker: its lease is left behind, and
-// this worker looks again after a pause, not trusting what the record
-// says of ChatHub. Another worker would wait for the lease to run out.
+// this worker looks again after a pause; its lease write then finds its
+// own lease and releases it (releaseOwn), so that the next look, by any
+// worker, starts from the record as it is.
 func (rc *Reconciler) saveFailed(j *job, err error) {
 	rc.cache.drop(j.change.EmployeeID)
 	rc.log.Warn().Err(err).Str("employee_id", j.change.EmployeeID).Msg("cannot save the employee's record")
