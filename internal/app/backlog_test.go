@@ -50,8 +50,12 @@ func TestBacklogCostsWhatItNeeds(t *testing.T) {
 	}
 	t.Logf("%d events of %d employees: %d ChatHub calls, lower bound %d (%.2fx): %v",
 		len(all), len(stories), calls, bound, float64(calls)/float64(bound), h.Sim.Counters().Calls)
-	if float64(calls) > 1.1*float64(bound) {
-		t.Errorf("%d ChatHub calls, want at most 1.1 x %d", calls, bound)
+	// 1.1x, and at least 4 calls of slack: with a bound this small, one
+	// round that starts while the machine is loaded (two organizations'
+	// creates split across rounds, a leave that lands after its hire) is
+	// already 10 %. Bench row 4 checks the ratio at 20,000 events.
+	if limit := max(1.1*float64(bound), float64(bound+4)); float64(calls) > limit {
+		t.Errorf("%d ChatHub calls, want at most %.0f (lower bound %d)", calls, limit, bound)
 	}
 	for _, c := range h.Sim.Changes() {
 		if c.Status == 2 {
