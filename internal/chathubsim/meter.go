@@ -68,3 +68,16 @@ func (m *Meter) Longest() time.Duration {
 // no more calls than a one-second window of starts: arrivals come later
 // than starts by anything from nothing to the longest call.
 func ArrivalWindow(longest time.Duration) time.Duration { return max(time.Second-longest, 0) }
+
+// MaxInWindow returns the most calls that arrived within any span of
+// length window.
+func MaxInWindow(arrivals []time.Time, window time.Duration) int {
+	best, lo := 0, 0
+	for hi := range arrivals {
+		for arrivals[hi].Sub(arrivals[lo]) >= window {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
