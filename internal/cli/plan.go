@@ -73,22 +73,11 @@ func Plan(ctx context.Context, args []string, env Env) error {
 			"calls and time it costs at CHATHUB_RATE_LIMIT. Publishes and writes nothing. Exit codes as publish's.",
 		Example: "worker plan team.csv\nworker plan -json events.jsonl",
 	}
-	fs := spec.Flags(env)
-	source := fs.String("source", "hr/csv-import", "CloudEvents source of events made from CSV rows")
-	allowInvalid := fs.Bool("allow-invalid", false, "exit 0 even when some lines are invalid")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	files, err := spec.Parse(fs, args)
+	in, err := readInput(spec, args, env, "print one JSON object")
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
-		return usageError("usage: worker %s", spec.Synopsis)
-	}
-	lines, err := readFile(files[0], *source, env)
-	if err != nil {
-		return err
-	}
-	valid, invalid := validate(lines)
+	lines, valid, invalid := in.lines, in.valid, in.invalid
 	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
@@ -102,7 +91,7 @@ func Plan(ctx context.Context, args []string, env Env) error {
 	for _, l := range invalid {
 		p.Invalid = append(p.Invalid, badLine{l.no, l.err.Error()})
 	}
-	if *asJSON {
+	if in.asJSON {
 		err = json.NewEncoder(env.Stdout).Encode(p)
 	} else {
 		p.print(env.Stdout)
@@ -110,7 +99,7 @@ func Plan(ctx context.Context, args []string, env Env) error {
 	switch {
 	case err != nil:
 		return err
-	case len(invalid) == 0 || *allowInvalid:
+	case len(invalid) == 0 || in.allowInvalid:
 		return nil
 	case len(valid) == 0:
 		return fmt.Errorf("none of the %d lines is valid", len(lines))

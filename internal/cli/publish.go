@@ -46,22 +46,11 @@ func Publish(ctx context.Context, args []string, env Env) error {
 			"Exit 0 when all were published, 3 when some lines were invalid (0 with -allow-invalid), 1 when nothing could be.",
 		Example: "worker publish team.csv\ncat events.jsonl | worker publish -json -",
 	}
-	fs := spec.Flags(env)
-	source := fs.String("source", "hr/csv-import", "CloudEvents source of events made from CSV rows")
-	allowInvalid := fs.Bool("allow-invalid", false, "exit 0 even when some lines were invalid (they are still not published)")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	files, err := spec.Parse(fs, args)
+	in, err := readInput(spec, args, env, "print the summary as JSON")
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
-		return usageError("usage: worker %s", spec.Synopsis)
-	}
-	lines, err := readFile(files[0], *source, env)
-	if err != nil {
-		return err
-	}
-	valid, invalid := validate(lines)
+	lines, valid, invalid := in.lines, in.valid, in.invalid
 	for _, l := range invalid {
 		fmt.Fprintf(env.Stderr, "line %d: invalid: %v\n", l.no, l.err)
 	}
@@ -91,7 +80,7 @@ func Publish(ctx context.Context, args []string, env Env) error {
 		bar.step()
 	}
 	bar.done()
-	if *asJSON {
+	if in.asJSON {
 		type bad struct {
 			Line   int    `json:"line"`
 			Reason string `json:"reason"`
@@ -113,12 +102,41 @@ func Publish(ctx context.Context, args []string, env Env) error {
 			published, duplicates, len(invalid), len(lines))
 	}
 	switch {
-	case len(invalid) == 0 || *allowInvalid:
+	case len(invalid) == 0 || in.allowInvalid:
 		return nil
 	case published+duplicates == 0:
 		return fmt.Errorf("none of the %d lines was valid", len(lines))
 	}
 	return partly("%d invalid lines were not published", len(invalid))
+}
+
+// input is a file of events as publish and plan take it, validated.
+type input struct {
+	lines, valid, invalid []line
+	allowInvalid, asJSON  bool
+}
+
+// readInput parses the flags publish and plan share (-source,
+// -allow-invalid, -json) and the one FILE argument, and reads and
+// validates the file.
+func readInput(spec Spec, args []string, env Env, jsonHelp string) (*input, error) {
+	fs := spec.Flags(env)
+	source := fs.String("source", "hr/csv-import", "CloudEvents source of events made from CSV rows")
+	in := &input{}
+	fs.BoolVar(&in.allowInvalid, "allow-invalid", false, "exit 0 even when some lines are invalid (they are never published)")
+	fs.BoolVar(&in.asJSON, "json", false, jsonHelp)
+	files, err := spec.Parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) != 1 {
+		return nil, usageError("usage: worker %s", spec.Synopsis)
+	}
+	if in.lines, err = readFile(files[0], *source, env); err != nil {
+		return nil, err
+	}
+	in.valid, in.invalid = validate(in.lines)
+	return in, nil
 }
 
 // readFile reads the events of path, or of standard input for "-".
