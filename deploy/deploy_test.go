@@ -111,94 +111,25 @@ func TestManifestsSetOnlyKnownVariables(t *testing.T) {
 	}
 }
 
-func TestComposeSetsOnlyKnownVariables(t *testing.T) {
-	t.Parallel()
-	raw, err := os.ReadFile("docker-compose.yml")
+// kustomize renders dir with kubectl, skipping the test when kubectl is
+// not installed (.ci/run installs it).
+func kustomize(t *testing.T, dir string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not installed")
+	}
+	out, err := exec.Command("kubectl", "kustomize", dir).CombinedOutput()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, out)
 	}
-	var compose struct {
-		Services map[string]struct {
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-			Build       struct {
-				Target string `yaml:"target"`
-			} `yaml:"build"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(raw, &compose); err != nil {
-		t.Fatal(err)
-	}
-	known := knownVars()
-	for name, svc := range compose.Services {
-		if svc.Build.Target != "worker" {
-			continue
-		}
-		for k := range svc.Environment {
-			if !known[k] {
-				t.Errorf("compose service %s sets %s, which the worker does not read", name, k)
-			}
-		}
-		if svc.Environment["NATS_URL"] == "" {
-			t.Errorf("compose service %s has no NATS_URL", name)
-		}
-	}
-	w := compose.Services["worker"]
-	if _, err := config.Parse(w.Environment, config.Worker); err != nil {
-		t.Errorf("the compose worker's configuration is refused: %v", err)
-	}
-}
-
-// TestComposeWaitsForHealth: NATS, the simulator and the worker have
-// healthchecks, and each service waits for those it needs to be healthy,
-// so the one-shot publisher never races the worker.
-func TestComposeWaitsForHealth(t *testing.T) {
-	t.Parallel()
-	raw, err := os.ReadFile("docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var compose struct {
-		Services map[string]struct {
-			Healthcheck struct {
-				Test []string `yaml:"test"`
-			} `yaml:"healthcheck"`
-			DependsOn map[string]struct {
-				Condition string `yaml:"condition"`
-			} `yaml:"depends_on"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(raw, &compose); err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{"nats": "/healthz", "chathub-sim": "-healthcheck", "worker": "healthcheck"} {
-		if test := compose.Services[name].Healthcheck.Test; !slices.Contains(test, want) && !strings.Contains(strings.Join(test, " "), want) {
-			t.Errorf("%s: healthcheck %v, want it to use %s", name, test, want)
-		}
-	}
-	for name, svc := range compose.Services {
-		for dep, d := range svc.DependsOn {
-			if d.Condition != "service_healthy" {
-				t.Errorf("%s waits for %s to be %q, want service_healthy", name, dep, d.Condition)
-			}
-		}
-	}
-	if len(compose.Services["publish-examples"].DependsOn) == 0 {
-		t.Error("publish-examples does not wait for the worker")
-	}
+	return out
 }
 
 // TestKustomizeRenders renders the base with kubectl, when it is installed
 // (.ci/run installs it).
 func TestKustomizeRenders(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
-	out, err := exec.Command("kubectl", "kustomize", "k8s").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
-	}
+	out := kustomize(t, "k8s")
 	for _, want := range []string{"kind: Deployment", "kind: PodDisruptionBudget", "kind: Secret", "readOnlyRootFilesystem: true",
 		"runAsNonRoot: true", "path: /readyz", "image: registry.example.com/chathub-operator-worker:1.0.0"} {
 		if !strings.Contains(string(out), want) {
@@ -212,13 +143,7 @@ func TestKustomizeRenders(t *testing.T) {
 // Deployment's pods, and nothing selects with an empty selector.
 func TestSelectorsMatchThePods(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
-	out, err := exec.Command("kubectl", "kustomize", "k8s").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl kustomize: %v\n%s", err, out)
-	}
+	out := kustomize(t, "k8s")
 	type matcher struct {
 		MatchLabels map[string]string `yaml:"matchLabels"`
 	}

@@ -106,13 +106,7 @@ func TestMonitoringUsesRealMetrics(t *testing.T) {
 // dashboard in a ConfigMap Grafana's sidecar picks up.
 func TestMonitoringRenders(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl is not installed")
-	}
-	out, err := exec.Command("kubectl", "kustomize", "monitoring").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl kustomize monitoring: %v\n%s", err, out)
-	}
+	out := kustomize(t, "monitoring")
 	for _, want := range []string{"kind: PrometheusRule", "kind: ServiceMonitor", "grafana_dashboard: \"1\"", "chathub-operator-worker.json"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendered monitoring lacks %q", want)
