@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
@@ -42,19 +43,26 @@ func TestTracing(t *testing.T) {
 	if tp2 := results["hire-2"].TraceParent; tp2 != "" {
 		t.Errorf("an event without traceparent got a result with %q", tp2)
 	}
-	spans := exp.GetSpans()
-	byName := map[string][]tracetest.SpanStub{}
-	for _, s := range spans {
-		byName[s.Name] = append(byName[s.Name], s)
-	}
+	// Spans end after the work they time: the intake's after its records
+	// are written, the round's after its results are published.
+	var spans tracetest.SpanStubs
 	var intake tracetest.SpanStub
-	for _, s := range byName["intake hired"] {
-		if s.SpanContext.TraceID().String() == traceID {
-			intake = s
+	byName := map[string][]tracetest.SpanStub{}
+	await.True(t, 10*time.Second, func() bool {
+		spans = exp.GetSpans()
+		clear(byName)
+		for _, s := range spans {
+			byName[s.Name] = append(byName[s.Name], s)
 		}
-	}
+		for _, s := range byName["intake hired"] {
+			if s.SpanContext.TraceID().String() == traceID {
+				intake = s
+			}
+		}
+		return intake.Name != "" && len(byName["reconcile round"]) > 0
+	}, "the intake span of the traced event and a round's span")
 	if intake.Parent.SpanID().String() != parentID {
-		t.Fatalf("no intake span continues the event's trace; spans: %v", names(spans))
+		t.Fatalf("the intake span does not continue the event's trace; spans: %v", names(spans))
 	}
 	reconciled := false
 	for _, s := range byName["reconcile hired"] {
