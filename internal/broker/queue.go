@@ -199,11 +199,18 @@ type hold struct {
 	capped  bool
 	checked time.Time
 	on      bool
+	// spent: a hold ended and no round has started since. The next hold
+	// waits for that round, or a steady flow (where the intake always has
+	// a batch in hand) would hold rounds back for good.
+	spent bool
 }
 
 // check says whether to hold, asking the intake's consumer at most every
 // few milliseconds.
 func (q *Queue) check(ctx context.Context, h *hold) bool {
+	if h.spent {
+		return false
+	}
 	now := time.Now()
 	if now.Sub(h.checked) < holdPoll {
 		return h.on
@@ -223,7 +230,7 @@ func (q *Queue) check(ctx context.Context, h *hold) bool {
 	case info.NumPending == 0 && (info.NumAckPending == 0 || info.AckFloor.Stream >= h.target && h.target != 0):
 		// Caught up with what the hold waited for, and nothing more is
 		// waiting to be taken in.
-		*h = hold{checked: now}
+		*h = hold{checked: now, spent: h.on}
 	case h.capped:
 	case h.target == 0 || info.AckFloor.Stream >= h.target:
 		// A new hold, or more arrived while it waited: a burst is still

@@ -66,10 +66,9 @@ func (q *Queue) Run(ctx context.Context) error {
 			onlyWakes := q.check(ctx, &h)
 			if q.holding.Swap(onlyWakes) && !onlyWakes {
 				// The hold is over: record changes left in the stream
-				// meanwhile start coming; gather them, and count them as
-				// more to come until a fetched one says how many.
+				// meanwhile start coming; gather them.
 				lastIn, gathering = time.Now(), time.Now()
-				q.changesPending.Store(1)
+				q.changesPending.Store(q.unfetched(ctx))
 			}
 			if onlyWakes {
 				recheck.Reset(holdPoll)
@@ -100,7 +99,7 @@ func (q *Queue) Run(ctx context.Context) error {
 			if len(slots) == 0 {
 				break
 			}
-			gathering = time.Time{}
+			gathering, h.spent = time.Time{}, false
 			running++
 			r := &round{slots: slots, msgs: msgs}
 			more := streaming || p.waiting() > 0 || q.changesPending.Load() > 0
@@ -149,6 +148,19 @@ func (q *Queue) Run(ctx context.Context) error {
 		_ = m.Nak()
 	}
 	return nil
+}
+
+// unfetched is how many record changes the stream holds beyond those
+// delivered to this worker's fetches; 1 (more to come, until a fetched
+// one says how many) when the broker does not say.
+func (q *Queue) unfetched(ctx context.Context) uint64 {
+	infoCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	info, err := q.changes.Info(infoCtx)
+	if err != nil {
+		return 1
+	}
+	return info.NumPending
 }
 
 // finish maps a round's outcomes to acknowledgements: every message of an

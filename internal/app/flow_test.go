@@ -1,0 +1,89 @@
+package app_test
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+)
+
+// TestQuietStreamWaitsForNothing: on a quiet stream an event's result
+// comes without waiting for a batch to fill (BATCH_MAX_WAIT) or for
+// changes that are not there, here set far beyond the test's deadlines.
+func TestQuietStreamWaitsForNothing(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Start(h.Config(func(c *config.Config) { c.BatchMaxWait = 10 * time.Minute }))
+	for i := range 20 {
+		// One at a time, each once the previous result is in.
+		h.PublishEvent(hire(i, 24+i%2))
+		h.WaitResults(i+1, time.Minute)
+	}
+	assertNoneFailed(t, h.Results())
+}
+
+// TestSteadyFlowGetsResultsAsItFlows: under a steady flow of events (the
+// intake always has a batch in hand) results come while the flow goes on,
+// not once it stops; and ChatHub ends where the last events say.
+func TestSteadyFlowGetsResultsAsItFlows(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	stories := make([]story, 20)
+	var hires []testenv.Event
+	for i := range stories {
+		e := hire(i, 24)
+		stories[i] = story{employee: e.Employee, name: e.Name, org: e.Org, events: []testenv.Event{e}}
+		hires = append(hires, e)
+	}
+	h.PublishAsync(hires)
+	h.Start(h.Config())
+	h.WaitResults(len(hires), time.Minute)
+
+	// Leaves start and end, for the same twenty employees, about 500 a
+	// second, until the first of their results is in or for 20 s (the
+	// longest a hold could last is 30 s).
+	stop, done := make(chan struct{}), make(chan struct{})
+	var published atomic.Int64
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		limit := time.After(20 * time.Second)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-limit:
+				return
+			case <-tick.C:
+			}
+			s := &stories[i%len(stories)]
+			kind := []string{"leave_started", "leave_ended"}[i/len(stories)%2]
+			e := testenv.Event{ID: fmt.Sprintf("flow-%d", i), Kind: kind, Employee: s.employee, Org: s.org,
+				At: t0.Add(time.Duration(i+1) * time.Minute)}
+			s.events = append(s.events, e)
+			h.PublishEvent(e)
+			published.Add(1)
+		}
+	}()
+	stopFlow := sync.OnceFunc(func() {
+		close(stop)
+		<-done
+	})
+	defer stopFlow()
+	for len(h.Results()) == len(hires) {
+		select {
+		case <-done:
+			t.Fatalf("no result while %d events flowed for 20 s: rounds waited for the flow to stop", published.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	stopFlow()
+	results := h.WaitResults(len(hires)+int(published.Load()), time.Minute)
+	assertNoneFailed(t, results)
+	assertChatHub(t, h.Sim, stories)
+}
