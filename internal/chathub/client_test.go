@@ -144,6 +144,49 @@ func TestNameIndexFollowsWrites(t *testing.T) {
 	}
 }
 
+// TestNameIndexSharedByRounds: rounds list, read, create and count in one
+// organization at once; each answer is whole (run with -race: the index a
+// list fetches is shared through the cache as soon as it is stored).
+func TestNameIndexSharedByRounds(t *testing.T) {
+	t.Parallel()
+	_, srv := startSim(t)
+	c := newClient(t, srv.URL, chathub.WithCacheTTL(time.Minute))
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				name := fmt.Sprintf("Person %d-%d", g, i)
+				if _, err := c.Synchronize(ctx, []chathub.NewOperator{{OrganizationID: 24, Name: name}}); err != nil {
+					errs <- err
+					return
+				}
+				// fresh: a new list, read, then shared with the others.
+				found, err := c.FindByNames(ctx, 24, []string{name}, i%2 == 0)
+				if err == nil && len(found[chathub.NameKey(name)]) != 1 {
+					err = fmt.Errorf("%s: found %v, want the operator just created", name, found)
+				}
+				if err == nil {
+					_, err = c.CountActive(ctx, 24)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n, err := c.CountActive(ctx, 24); err != nil || n != 100 {
+		t.Errorf("CountActive = %d, %v; want 100", n, err)
+	}
+}
+
 // TestErrorClasses checks how each failure is detected and classed.
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()

@@ -59,11 +59,9 @@ func (c *Client) FindByNames(ctx context.Context, orgID int, names []string, fre
 	} else if found, ok := c.cache.lookup(orgID, names); ok {
 		return found, nil
 	}
-	idx, err := c.index(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	return idx.find(names), nil
+	var found map[string][]Operator
+	err := c.index(ctx, orgID, func(idx *nameIndex) { found = idx.find(names) })
+	return found, err
 }
 
 // CountActive is how many of the organization's operators are active, from
@@ -72,18 +70,18 @@ func (c *Client) CountActive(ctx context.Context, orgID int) (int, error) {
 	if n, ok := c.cache.active(orgID); ok {
 		return n, nil
 	}
-	idx, err := c.index(ctx, orgID)
-	if err != nil {
-		return 0, err
-	}
-	return idx.active, nil
+	var n int
+	err := c.index(ctx, orgID, func(idx *nameIndex) { n = idx.active })
+	return n, err
 }
 
 // index lists the organization into a new name index, filing each
-// operator as it is decoded, and caches it.
-func (c *Client) index(ctx context.Context, orgID int) (*nameIndex, error) {
+// operator as it is decoded, lets read take what it needs while the index
+// is still its own, and then caches it (where other rounds change it
+// under the cache's lock).
+func (c *Client) index(ctx context.Context, orgID int, read func(*nameIndex)) error {
 	if orgID <= 0 {
-		return nil, fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
+		return fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
 	}
 	gen := c.cache.generation()
 	var idx *nameIndex
@@ -92,10 +90,11 @@ func (c *Client) index(ctx context.Context, orgID int) (*nameIndex, error) {
 		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, idx)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
+		return fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
 	}
+	read(idx)
 	c.cache.put(orgID, idx, time.Now(), gen)
-	return idx, nil
+	return nil
 }
 
 // Synchronize creates the operators, one per item, and returns what ChatHub
