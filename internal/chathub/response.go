@@ -1,0 +1,135 @@
+package chathub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// checkResponse turns a non-2xx response into an *Error of the right
+// class. It is the one place where status codes get their meaning.
+func (c *Client) checkResponse(resp *http.Response, body []byte) *Error {
+	e := &Error{StatusCode: resp.StatusCode, Message: c.message(body)}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		e.Class = ErrUnauthorized
+	case code == http.StatusTooManyRequests:
+		e.Class = ErrThrottled
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		hold := e.RetryAfter
+		if hold <= 0 {
+			hold = time.Second
+		}
+		c.limiter.HoldUntil(time.Now().Add(hold))
+	case code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
+		// A gateway gave up waiting; ChatHub behind it may have acted.
+		e.Class = ErrOutcomeUnknown
+	case code == http.StatusNotImplemented:
+		e.Class = ErrPermanent
+	case code >= 500 || code == http.StatusRequestTimeout:
+		e.Class = ErrTransient
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	default:
+		e.Class = ErrPermanent
+	}
+	return e
+}
+
+// message keeps a short, single-line form of ChatHub's error body, with the
+// token taken out should ChatHub ever echo it.
+func (c *Client) message(body []byte) string {
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	// A JSON error body's own message reads better than the JSON.
+	var structured struct {
+		Message string `json:"message"`
+		Title   string `json:"title"`
+		Detail  string `json:"detail"`
+	}
+	if json.Unmarshal(body, &structured) == nil {
+		if m := strings.TrimSpace(strings.Join([]string{structured.Title, structured.Message, structured.Detail}, " ")); m != "" {
+			body = []byte(m)
+		}
+	}
+	msg := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, []byte("?")))), " ")
+	msg = strings.ReplaceAll(msg, *c.token.Load(), "[redacted]")
+	if r := []rune(msg); len(r) > maxMessage {
+		msg = string(r[:maxMessage]) + "…"
+	}
+	return msg
+}
+
+// readCapped reads at most limit bytes, and fails if there is more.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return data, fmt.Errorf("cannot read response: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], fmt.Errorf("response is larger than %d bytes", limit)
+	}
+	return data, nil
+}
+
+// streamer decodes a success body as it is read.
+type streamer interface {
+	decodeStream(r io.Reader) error
+}
+
+// cappedReader fails a body longer than limit.
+type cappedReader struct {
+	r     io.Reader
+	limit int64
+	read  int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.read >= c.limit {
+		return 0, fmt.Errorf("response is larger than %d bytes", c.limit)
+	}
+	if int64(len(p)) > c.limit-c.read {
+		p = p[:c.limit-c.read]
+	}
+	n, err := c.r.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+// stripURL keeps the cause of a transport error but drops the *url.Error
+// wrapper's URL, which is noise in every message.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date; 0 when
+// absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return min(time.Duration(min(secs, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d, maxRetryAfter)
+		}
+	}
+	return 0
+}
