@@ -3,33 +3,21 @@
 // operator's status. It knows nothing of NATS or of HR events.
 package chathub
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/chathub-operator-worker/worker/internal/opstatus"
+)
 
 // Status is an operator's status as ChatHub stores it.
-type Status int
+type Status = opstatus.Status
 
 // The statuses ChatHub knows.
 const (
-	StatusActive   Status = 0
-	StatusInactive Status = 1
-	StatusDeleted  Status = 2
+	StatusActive   = opstatus.Active
+	StatusInactive = opstatus.Inactive
+	StatusDeleted  = opstatus.Deleted
 )
-
-// String names the status for logs and tables.
-func (s Status) String() string {
-	switch s {
-	case StatusActive:
-		return "active"
-	case StatusInactive:
-		return "inactive"
-	case StatusDeleted:
-		return "deleted"
-	}
-	return "unknown"
-}
-
-// Valid reports whether ChatHub accepts s.
-func (s Status) Valid() bool { return s >= StatusActive && s <= StatusDeleted }
 
 // Organization is the organization an operator belongs to.
 type Organization struct {

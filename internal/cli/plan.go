@@ -178,7 +178,7 @@ func (p *plan) change(ctx context.Context, hub *chathub.Client, rec *employee.Re
 			found, err := hub.FindByNames(ctx, rec.OrganizationID, []string{rec.Name}, false)
 			if err == nil && len(found[chathub.NameKey(rec.Name)]) > 0 {
 				o.Adopt++
-				if op := found[chathub.NameKey(rec.Name)][0]; employee.Status(op.Status) != want {
+				if op := found[chathub.NameKey(rec.Name)][0]; op.Status != want {
 					o.count(want)
 				}
 				return

@@ -152,7 +152,7 @@ func Compare(org int, entries []Entry, claimed map[int64]string, ops []chathub.O
 			continue
 		}
 		rep.Findings = append(rep.Findings, Finding{Kind: Unmanaged, OrganizationID: org, OperatorID: op.ID,
-			Name: op.Name, Listed: op.Status.String(), listed: employee.Status(op.Status)})
+			Name: op.Name, Listed: op.Status.String(), listed: op.Status})
 	}
 	slices.SortStableFunc(rep.Findings, func(a, b Finding) int {
 		if c := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); c != 0 {
@@ -178,7 +178,7 @@ func compareOne(e Entry, byID map[int64]chathub.Operator) (Finding, bool) {
 	case !listed:
 		return Finding{}, false // gone is as good as deleted
 	}
-	f.Name, f.Listed, f.listed = op.Name, op.Status.String(), employee.Status(op.Status)
+	f.Name, f.Listed, f.listed = op.Name, op.Status.String(), op.Status
 	switch {
 	case f.listed == e.Desired:
 		return Finding{}, false

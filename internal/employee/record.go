@@ -9,29 +9,18 @@ import (
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/opstatus"
 )
 
 // Status is an operator's status as ChatHub stores it.
-type Status int
+type Status = opstatus.Status
 
-// ChatHub's operator statuses.
+// The statuses ChatHub knows.
 const (
-	StatusActive   Status = 0
-	StatusInactive Status = 1
-	StatusDeleted  Status = 2
+	StatusActive   = opstatus.Active
+	StatusInactive = opstatus.Inactive
+	StatusDeleted  = opstatus.Deleted
 )
-
-func (s Status) String() string {
-	switch s {
-	case StatusActive:
-		return "active"
-	case StatusInactive:
-		return "inactive"
-	case StatusDeleted:
-		return "deleted"
-	}
-	return "unknown"
-}
 
 // Mark is the place in an employee's history of the newest event of one
 // kind that has taken effect.

@@ -109,7 +109,7 @@ func (rc *Reconciler) adoptByName(ctx context.Context, org int, group []*job, by
 			case !ours[i]:
 				todo = append(todo, j) // another employee has it
 			default:
-				j.rec.OperatorID, j.rec.OperatorStatus, j.rec.Pending = found[i].ID, employee.Status(found[i].Status), nil
+				j.rec.OperatorID, j.rec.OperatorStatus, j.rec.Pending = found[i].ID, found[i].Status, nil
 				rc.cfg.Metrics.Adopted()
 				rc.log.Info().Str("employee_id", j.change.EmployeeID).Int("organization_id", org).
 					Int64("operator_id", found[i].ID).Bool("after_unknown_outcome", j.prior).Msg("adopted existing operator")
@@ -184,7 +184,7 @@ func (rc *Reconciler) synchronize(ctx context.Context, chunk []*job) {
 			j.err = fmt.Errorf("cannot claim the new operator %d: %v", claims[i].OperatorID, errs[i])
 			continue
 		}
-		j.rec.OperatorID, j.rec.OperatorStatus, j.rec.Pending = made[i].ID, employee.Status(made[i].Status), nil
+		j.rec.OperatorID, j.rec.OperatorStatus, j.rec.Pending = made[i].ID, made[i].Status, nil
 	}
 }
 
@@ -204,12 +204,12 @@ func (rc *Reconciler) setStatuses(ctx context.Context, jobs []*job) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			want, _ := r.State().Want()
-			err := rc.hub.SetStatus(ctx, r.OperatorID, chathub.Status(want))
+			err := rc.hub.SetStatus(ctx, r.OperatorID, want)
 			if err != nil && isRefusal(err) && rc.goneByHand(ctx, j, want) {
 				return
 			}
 			if err != nil {
-				j.fail(fmt.Sprintf("set operator %d to %s", r.OperatorID, chathub.Status(want)), err)
+				j.fail(fmt.Sprintf("set operator %d to %s", r.OperatorID, want), err)
 				return
 			}
 			r.OperatorStatus = want
