@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
@@ -82,10 +83,7 @@ func (in *Intake) Run(ctx context.Context) error {
 		if ctx.Err() == nil {
 			// The iterator closed under us (the connection went away):
 			// take a breath before binding again.
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+			_ = ctxtime.Sleep(ctx, time.Second)
 		}
 	}
 	return nil

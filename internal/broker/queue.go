@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 )
@@ -119,10 +120,7 @@ func (q *Queue) Ready() error {
 func (q *Queue) fetch(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
 		if cons == q.changes && q.holding.Load() {
-			select {
-			case <-ctx.Done():
-			case <-time.After(holdPoll):
-			}
+			_ = ctxtime.Sleep(ctx, holdPoll)
 			continue
 		}
 		n := q.reserve(ctx)
@@ -150,10 +148,7 @@ func (q *Queue) fetch(ctx context.Context, cons jetstream.Consumer) {
 		q.release(n - got)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			q.log.Warn().Err(err).Msg("cannot fetch for the reconciler")
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+			_ = ctxtime.Sleep(ctx, time.Second)
 		}
 	}
 }

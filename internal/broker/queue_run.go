@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 )
 
@@ -204,10 +205,8 @@ func (q *Queue) finish(ctx context.Context, p *pending, r *round) {
 func (q *Queue) waitForToken(ctx context.Context) {
 	delay := time.Second
 	for {
-		select {
-		case <-ctx.Done():
+		if ctxtime.Sleep(ctx, delay) != nil {
 			return
-		case <-time.After(delay):
 		}
 		probeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := q.probe(probeCtx, int(q.pausedOrg.Load()))

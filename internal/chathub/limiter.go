@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 )
 
 // Limiter paces ChatHub calls. Every call waits on it before it starts, and
@@ -78,7 +80,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 			break
 		}
 		// The hold may grow while this caller sleeps, so look again after.
-		if err := sleep(ctx, d); err != nil {
+		if err := ctxtime.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -101,16 +103,4 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 )
@@ -76,7 +77,7 @@ func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, e
 	var errs []error
 	for i, org := range orgs {
 		if i > 0 && o.Pause > 0 {
-			if err := sleep(ctx, o.Pause); err != nil {
+			if err := ctxtime.Sleep(ctx, o.Pause); err != nil {
 				return reports, err
 			}
 		}
@@ -147,16 +148,4 @@ func Apply(ctx context.Context, store Store, findings []Finding) error {
 		}
 	}
 	return errors.Join(failed...)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 )
 
@@ -172,7 +173,7 @@ func (rc *Reconciler) putPatiently(ctx context.Context, writes []Write, patience
 				again = append(again, i)
 			}
 		}
-		if len(again) == 0 || rc.cfg.Now().Add(pause).After(deadline) || sleep(ctx, pause) != nil {
+		if len(again) == 0 || rc.cfg.Now().Add(pause).After(deadline) || ctxtime.Sleep(ctx, pause) != nil {
 			return revs, errs
 		}
 		retryWrites := make([]Write, len(again))
@@ -183,17 +184,5 @@ func (rc *Reconciler) putPatiently(ctx context.Context, writes []Write, patience
 		for k, i := range again {
 			revs[i], errs[i] = r2[k], e2[k]
 		}
-	}
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 )
 
 // Key is where the shared schedule lives in the bucket.
@@ -66,7 +67,7 @@ func (s *Shared) Wait(ctx context.Context) error {
 		}
 		at := time.Unix(0, max(sch.Last+int64(s.interval), sch.Hold))
 		if d := at.Sub(s.now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := ctxtime.Sleep(ctx, d); err != nil {
 				return err
 			}
 			// The schedule may have moved meanwhile: the claim below
@@ -132,16 +133,4 @@ func (s *Shared) store(ctx context.Context, sch schedule, rev uint64) error {
 		return fmt.Errorf("cannot write the shared rate limit: %w", err)
 	}
 	return nil
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
