@@ -123,6 +123,23 @@ func startWithResults(ctx context.Context, w *world) (*child, *collector, error)
 	return c, col, nil
 }
 
+// startWorld makes a world, starts a worker in it and follows its
+// results; done stops all three.
+func startWorld(ctx context.Context) (w *world, c *child, col *collector, done func(), err error) {
+	if w, err = newWorld(ctx); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if c, col, err = startWithResults(ctx, w); err != nil {
+		w.close()
+		return nil, nil, nil, nil, err
+	}
+	return w, c, col, func() {
+		col.stop()
+		_ = c.stop()
+		w.close()
+	}, nil
+}
+
 // peakRSS is the child's high-water resident set, from /proc.
 func (c *child) peakRSS() uint64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))

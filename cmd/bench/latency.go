@@ -12,17 +12,11 @@ type idleFigures struct{ p50, p99 time.Duration }
 // benchIdle: single events, each published once the previous result came.
 func benchIdle(ctx context.Context, n int) (idleFigures, error) {
 	var f idleFigures
-	w, err := newWorld(ctx)
+	w, _, col, done, err := startWorld(ctx)
 	if err != nil {
 		return f, err
 	}
-	defer w.close()
-	c, col, err := startWithResults(ctx, w)
-	if err != nil {
-		return f, err
-	}
-	defer c.stop()
-	defer col.stop()
+	defer done()
 	var sent sync.Map
 	for i := range n {
 		e := event{id: fmt.Sprint("i", i), kind: "hired", employee: fmt.Sprint("E", i), name: fmt.Sprint("Person ", i), org: 1 + i%4, at: t0}
@@ -59,17 +53,11 @@ func benchWaiting(ctx context.Context, waiting, n int) (without, with idleFigure
 // paced runs one world of benchWaiting.
 func paced(ctx context.Context, waiting, n int) (idleFigures, error) {
 	var f idleFigures
-	w, err := newWorld(ctx)
+	w, _, col, done, err := startWorld(ctx)
 	if err != nil {
 		return f, err
 	}
-	defer w.close()
-	c, col, err := startWithResults(ctx, w)
-	if err != nil {
-		return f, err
-	}
-	defer c.stop()
-	defer col.stop()
+	defer done()
 	if waiting > 0 {
 		week := time.Now().Add(7 * 24 * time.Hour)
 		later, ids := make([]event, waiting), make([]string, waiting)
@@ -106,17 +94,11 @@ func paced(ctx context.Context, waiting, n int) (idleFigures, error) {
 // time the event is dated.
 func benchScheduledLag(ctx context.Context, n int) (idleFigures, time.Duration, error) {
 	var f idleFigures
-	w, err := newWorld(ctx)
+	w, _, col, done, err := startWorld(ctx)
 	if err != nil {
 		return f, 0, err
 	}
-	defer w.close()
-	c, col, err := startWithResults(ctx, w)
-	if err != nil {
-		return f, 0, err
-	}
-	defer c.stop()
-	defer col.stop()
+	defer done()
 	start := time.Now().Add(2 * time.Second)
 	due := map[string]time.Time{}
 	events, ids := make([]event, n), make([]string, n)

@@ -24,17 +24,11 @@ type scaleFigures struct {
 // the cost per event.
 func benchScale(ctx context.Context, first, second int) (scaleFigures, error) {
 	f := scaleFigures{firstN: first, secondN: second, orgs: 4}
-	w, err := newWorld(ctx)
+	w, c, col, done, err := startWorld(ctx)
 	if err != nil {
 		return f, err
 	}
-	defer w.close()
-	c, col, err := startWithResults(ctx, w)
-	if err != nil {
-		return f, err
-	}
-	defer c.stop()
-	defer col.stop()
+	defer done()
 	drain := func(n, from int, prefix string) (float64, error) {
 		events, ids := hires(n, prefix, from)
 		// The publisher outpaces the worker several times over, so the
