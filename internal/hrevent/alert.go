@@ -1,7 +1,6 @@
 package hrevent
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -33,14 +32,5 @@ func (a *GuardAlert) ID() string { return fmt.Sprintf("guard:%d:%d", a.Organizat
 
 // Marshal encodes the alert as a CloudEvents 1.0 event.
 func (a *GuardAlert) Marshal(now time.Time) ([]byte, error) {
-	return json.Marshal(struct {
-		SpecVersion     string      `json:"specversion"`
-		ID              string      `json:"id"`
-		Source          string      `json:"source"`
-		Type            string      `json:"type"`
-		Time            string      `json:"time"`
-		DataContentType string      `json:"datacontenttype"`
-		Subject         string      `json:"subject"`
-		Data            *GuardAlert `json:"data"`
-	}{"1.0", a.ID(), Source, AlertType, now.UTC().Format(time.RFC3339Nano), "application/json", fmt.Sprint(a.OrganizationID), a})
+	return marshalEvent(a.ID(), AlertType, fmt.Sprint(a.OrganizationID), "", now, a)
 }

@@ -95,35 +95,32 @@ func (r *Result) SetOperator(id int64, status int) {
 	r.OperatorStatus = &status
 }
 
-// cloudEvent is the envelope of a result.
-type cloudEvent struct {
-	SpecVersion     string  `json:"specversion"`
-	ID              string  `json:"id"`
-	Source          string  `json:"source"`
-	Type            string  `json:"type"`
-	Time            string  `json:"time"`
-	DataContentType string  `json:"datacontenttype"`
-	Subject         string  `json:"subject,omitempty"`
-	TraceParent     string  `json:"traceparent,omitempty"`
-	Data            *Result `json:"data"`
+// envelope is the CloudEvents 1.0 envelope of what the worker publishes.
+type envelope[T any] struct {
+	SpecVersion     string `json:"specversion"`
+	ID              string `json:"id"`
+	Source          string `json:"source"`
+	Type            string `json:"type"`
+	Time            string `json:"time"`
+	DataContentType string `json:"datacontenttype"`
+	Subject         string `json:"subject,omitempty"`
+	TraceParent     string `json:"traceparent,omitempty"`
+	Data            T      `json:"data"`
 }
 
-// Source is the CloudEvents source of every result.
+// Source is the CloudEvents source of every result and alert.
 const Source = "chathub-operator-worker"
+
+// marshalEvent encodes data as a CloudEvents 1.0 event of the worker.
+func marshalEvent[T any](id, typ, subject, traceParent string, now time.Time, data T) ([]byte, error) {
+	return json.Marshal(envelope[T]{SpecVersion: "1.0", ID: id, Source: Source, Type: typ,
+		Time: now.UTC().Format(time.RFC3339Nano), DataContentType: "application/json",
+		Subject: subject, TraceParent: traceParent, Data: data})
+}
 
 // Marshal encodes the result as a CloudEvents 1.0 event.
 func (r *Result) Marshal(now time.Time) ([]byte, error) {
-	return json.Marshal(cloudEvent{
-		SpecVersion:     "1.0",
-		ID:              r.MsgID(),
-		Source:          Source,
-		Type:            ResultType,
-		Time:            now.UTC().Format(time.RFC3339Nano),
-		DataContentType: "application/json",
-		Subject:         r.EmployeeID,
-		TraceParent:     r.TraceParent,
-		Data:            r,
-	})
+	return marshalEvent(r.MsgID(), ResultType, r.EmployeeID, r.TraceParent, now, r)
 }
 
 // DecodeResult reads a result event's data.
