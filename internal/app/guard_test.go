@@ -155,6 +155,16 @@ func TestGuardHoldsABurst(t *testing.T) {
 	if _, err := guardCLI(t, h, "approve", "-org", "24"); err == nil || !strings.Contains(err.Error(), "organization 24 holds no deactivations") {
 		t.Errorf("approving again: %v", err)
 	}
+	// The approval started a fresh window: the 20 it let through do not
+	// count, so one more termination is applied, not held.
+	h.PublishEvent(terminate(20, t0.Add(2*time.Hour)))
+	results = testenv.ByEventID(t, h.WaitResults(73, 30*time.Second))
+	if r := results["term-20"]; r.Outcome != hrevent.Applied || statusOf(h, 24, person(20)) != 2 {
+		t.Errorf("a termination after the approval: %s %q, status %d; want applied", r.Outcome, r.Reason, statusOf(h, 24, person(20)))
+	}
+	if n := len(h.Messages("HR_ALERTS")); n != 1 {
+		t.Errorf("%d alerts after the approval and one more termination, want still 1", n)
+	}
 }
 
 // TestGuardReject: rejected deactivations get failed results naming the
