@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +76,8 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: reason %q does not mention %q", b.name, r.Reason, b.reason)
 		case r.Attempts != 1:
 			t.Errorf("%s: %d attempts, want 1 (never retried)", b.name, r.Attempts)
-		case !strings.HasPrefix(r.Subject, "hr.results.rejected."):
-			t.Errorf("%s: subject %s", b.name, r.Subject)
+		case r.Subject != "hr.results.rejected."+resultKind(r.EventType):
+			t.Errorf("%s: subject %s, want hr.results.rejected.%s (CONTRACT §2: unknown when the type is unreadable)", b.name, r.Subject, resultKind(r.EventType))
 		}
 		var echoed []byte
 		if r.Event != nil {
@@ -109,4 +110,13 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("result %s: %v", r.MsgID, err)
 		}
 	}
+}
+
+// resultKind is the kind a result's subject names: the event's, or
+// unknown when its type is not one of the four.
+func resultKind(eventType string) string {
+	if k, ok := strings.CutPrefix(eventType, "hr.employee."); ok && slices.Contains(kinds, k) {
+		return k
+	}
+	return "unknown"
 }
