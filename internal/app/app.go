@@ -165,6 +165,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, options ...
 		RoundMax:      min(10*cfg.BatchMaxSize, 1000),
 		Settle:        cfg.BatchMaxWait,
 		ShutdownGrace: cfg.ShutdownGrace,
+		IntakeInHand:  w.intake.InHand,
 		Metrics:       w.metrics,
 	}, log)
 

@@ -87,3 +87,29 @@ func TestSteadyFlowGetsResultsAsItFlows(t *testing.T) {
 	assertNoneFailed(t, results)
 	assertChatHub(t, h.Sim, stories)
 }
+
+// TestHireFlowFillsCalls: hires that flow in at a steady pace, about 200
+// a second, wait up to BATCH_MAX_WAIT (here 1 s, five times what a call
+// takes to fill) and fill their synchronize calls over several rounds,
+// instead of each round sending the few it has.
+func TestHireFlowFillsCalls(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("600 hires over 3 s")
+	}
+	h := testenv.New(t)
+	h.Start(h.Config(func(c *config.Config) { c.BatchMaxWait = time.Second }))
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	const n = 600
+	for i := range n {
+		<-tick.C
+		h.PublishEvent(hire(i, 24))
+	}
+	assertNoneFailed(t, h.WaitResults(n, time.Minute))
+	c := h.Sim.Counters()
+	t.Logf("%d hires at about 200/s: %d synchronize calls (minimum 6), batch sizes %v", n, c.Calls["synchronize"], c.BatchSizes)
+	if c.Calls["synchronize"] > 8 {
+		t.Errorf("%d synchronize calls, want at most 8", c.Calls["synchronize"])
+	}
+}

@@ -285,12 +285,13 @@ func TestHireBurstBatches(t *testing.T) {
 			t.Logf("1000 hires: %d synchronize calls (minimum 10), batch sizes %v", c.Calls["synchronize"], c.BatchSizes)
 			// A backlog is batched whole (10 calls, or 11 when a loaded
 			// machine makes the record changes trickle in past the round's
-			// gathering); a burst published while the worker runs depends
-			// on the publisher's pace (one publish at a time here, slower
-			// still under -race).
+			// gathering). Published one at a time while the worker runs
+			// (about 400 a second under -race), the hires fill their calls
+			// over several rounds: 10 or 11 as well, 12 allowed for a
+			// loaded machine.
 			limit := 11
 			if live {
-				limit = 15
+				limit = 12
 			}
 			if c.Calls["synchronize"] > limit {
 				t.Errorf("%d synchronize calls, want at most %d", c.Calls["synchronize"], limit)

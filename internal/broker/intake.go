@@ -53,6 +53,9 @@ type Intake struct {
 	log     zerolog.Logger
 	beat    beat
 	bound   atomic.Bool
+	// inHand: a batch is being gathered or handled, so record changes
+	// are on their way to the reconciler.
+	inHand atomic.Bool
 }
 
 // NewIntake returns an Intake; Run starts it.
@@ -71,6 +74,10 @@ func (in *Intake) Alive(limit time.Duration) error { return in.beat.alive("intak
 
 // Bound says whether the loop is consuming.
 func (in *Intake) Bound() bool { return in.bound.Load() }
+
+// InHand says whether the loop holds events whose records it has not
+// written yet.
+func (in *Intake) InHand() bool { return in.inHand.Load() }
 
 // Run takes batches until ctx is done, then hands back what it had
 // buffered and returns. A batch in flight finishes: the intake only reads
@@ -109,6 +116,7 @@ func (in *Intake) consume(ctx context.Context) error {
 		if len(batch) > 0 {
 			in.handle(work, batch)
 		}
+		in.inHand.Store(false)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -141,6 +149,7 @@ func (in *Intake) gather(ctx context.Context, iter jetstream.MessagesContext) ([
 			return nil, err
 		}
 	}
+	in.inHand.Store(true)
 	first := time.Now()
 	deadline := first.Add(in.opts.BatchMaxWait)
 	for len(batch) < in.opts.BatchMaxEvents {

@@ -39,6 +39,10 @@ type QueueOptions struct {
 	// ShutdownGrace is how long rounds in flight may run on after the stop
 	// signal before their ChatHub calls are cancelled.
 	ShutdownGrace time.Duration
+	// IntakeInHand says whether this process's intake holds events whose
+	// records it has not written yet (more changes are on their way); may
+	// be nil.
+	IntakeInHand func() bool
 	// Metrics counts retries; may be nil.
 	Metrics *metrics.Metrics
 }
@@ -89,6 +93,9 @@ func NewQueue(changes, wakes, intake jetstream.Consumer, h ReconcileHandler, pro
 	}
 	if opts.HoldMax <= 0 {
 		opts.HoldMax = 30 * time.Second
+	}
+	if opts.IntakeInHand == nil {
+		opts.IntakeInHand = func() bool { return false }
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 20 * time.Second

@@ -103,7 +103,7 @@ func (q *Queue) Run(ctx context.Context) error {
 			gathering, h.spent = time.Time{}, false
 			running++
 			r := &round{slots: slots, msgs: msgs}
-			more := streaming || p.waiting() > 0 || q.changesPending.Load() > 0
+			more := streaming || p.waiting() > 0 || q.changesPending.Load() > 0 || q.opts.IntakeInHand()
 			changes := make([]handlers.Change, len(r.slots))
 			for i, s := range r.slots {
 				changes[i] = s.change

@@ -72,8 +72,13 @@ func (rc *Reconciler) cost(j *job, creates map[int]int) int {
 
 // carried picks, per organization, the hires that would make the round's
 // last synchronize call short, while more changes wait. A hire is carried
-// at most once, so it waits one round at most.
+// while it has waited less than BatchMaxWait since its first round
+// (BATCH_MAX_WAIT, the longest an event waits for its batch to fill), so a
+// flow of hires fills its calls over several rounds; once the short tail
+// would hold one that waited that long, the whole group goes.
 func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
+	now := time.Now() // the queue takes Since from the wall clock
+	young := func(j *job) bool { return now.Sub(j.change.Since) < rc.cfg.BatchMaxWait }
 	groups := map[int][]*job{}
 	for _, j := range jobs {
 		if j.outcome == nil && j.change.More && j.rec.NeedsCreate() && j.rec.Pending == nil {
@@ -85,7 +90,7 @@ func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
 		short := len(group) % rc.cfg.BatchMaxSize
 		var tail []*job
 		for i := len(group) - 1; i >= 0 && len(tail) < short; i-- {
-			if !group[i].change.Deferred {
+			if young(group[i]) {
 				tail = append(tail, group[i])
 			}
 		}
