@@ -109,7 +109,9 @@ func TestHireFlowFillsCalls(t *testing.T) {
 	assertNoneFailed(t, h.WaitResults(n, time.Minute))
 	c := h.Sim.Counters()
 	t.Logf("%d hires at about 200/s: %d synchronize calls (minimum 6), batch sizes %v", n, c.Calls["synchronize"], c.BatchSizes)
-	if c.Calls["synchronize"] > 8 {
-		t.Errorf("%d synchronize calls, want at most 8", c.Calls["synchronize"])
+	// 6 or 7 calls, 8 on a loaded machine; 59 before the hires waited
+	// for their calls to fill.
+	if c.Calls["synchronize"] > 9 {
+		t.Errorf("%d synchronize calls, want at most 9", c.Calls["synchronize"])
 	}
 }

@@ -287,11 +287,11 @@ func TestHireBurstBatches(t *testing.T) {
 			// machine makes the record changes trickle in past the round's
 			// gathering). Published one at a time while the worker runs
 			// (about 400 a second under -race), the hires fill their calls
-			// over several rounds: 10 or 11 as well, 12 allowed for a
-			// loaded machine.
+			// over several rounds: 10 or 11 as well; on a machine loaded
+			// with the short bench besides, once 13 in 12 runs.
 			limit := 11
 			if live {
-				limit = 12
+				limit = 13
 			}
 			if c.Calls["synchronize"] > limit {
 				t.Errorf("%d synchronize calls, want at most %d", c.Calls["synchronize"], limit)
