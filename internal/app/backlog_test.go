@@ -7,8 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/app"
+	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
+	"github.com/rs/zerolog"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // TestBacklogCostsWhatItNeeds: a shuffled backlog of life stories is taken
@@ -86,5 +91,48 @@ func TestOvertakenEventIsSkipped(t *testing.T) {
 	}
 	if n := h.Sim.Counters().CreatedByName["Brief Stay"]; n != 0 {
 		t.Errorf("%d operators created for an employee whose hire was overtaken", n)
+	}
+}
+
+// TestSavesCostNoSecondLook: a round that saves a record asking for
+// nothing more acknowledges that save's own notification instead of
+// looking at the employee again, so a backlog of hires costs about one
+// look per hire, not two.
+func TestSavesCostNoSecondLook(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	var hires []testenv.Event
+	for i := range 300 {
+		hires = append(hires, hire(i, 24+i%2))
+	}
+	h.PublishAsync(hires)
+	h.StartWithLog(h.Config(), zerolog.Nop(), app.WithTracerProvider(tp))
+	assertNoneFailed(t, h.WaitResults(len(hires), time.Minute))
+
+	// Once the reconciler's consumer has nothing pending or unacknowledged,
+	// every round has ended (a round's span ends before its acks).
+	cons, err := h.JS.Consumer(t.Context(), "KV_chathub-operator-worker", "chathub-operator-worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	await.True(t, 30*time.Second, func() bool {
+		info, err := cons.Info(t.Context())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	}, "the reconciler's consumer idle")
+	looks := 0
+	for _, s := range exp.GetSpans() {
+		for _, a := range s.Attributes {
+			if s.Name == "reconcile round" && a.Key == "hr.employees" {
+				looks += int(a.Value.AsInt64())
+			}
+		}
+	}
+	t.Logf("%d hires: %d looks by the reconciler", len(hires), looks)
+	// A hire carried to fill a synchronize call is looked at once more.
+	if limit := len(hires) * 5 / 4; looks > limit {
+		t.Errorf("%d looks for %d hires, want at most %d: the rounds' own saves were looked at again", looks, len(hires), limit)
 	}
 }

@@ -30,14 +30,39 @@ type pending struct {
 	// resting are slots this worker looks at again later.
 	resting []resting
 	msgs    int
+	// settled holds, per employee whose round saved a record that asks
+	// for nothing, that record's revision: its notification, still on the
+	// way, needs no look.
+	settled map[string]uint64
 }
+
+// settledMax bounds settled: entries whose notification went to another
+// worker are never claimed, and forgetting them only costs a look each.
+const settledMax = 4096
 
 type resting struct {
 	s  *slot
 	at time.Time
 }
 
-func newPending() *pending { return &pending{slots: map[string]*slot{}} }
+func newPending() *pending {
+	return &pending{slots: map[string]*slot{}, settled: map[string]uint64{}}
+}
+
+// needless reports whether a record change is one a round has settled
+// already: the notification of a revision at or below one saved with
+// nothing left to do. The saved revision's own, or a newer one, ends the
+// memory of it.
+func (p *pending) needless(c handlers.Change) bool {
+	saved, ok := p.settled[c.EmployeeID]
+	if !ok || c.Revision == 0 {
+		return false
+	}
+	if c.Revision >= saved {
+		delete(p.settled, c.EmployeeID)
+	}
+	return c.Revision <= saved
+}
 
 // add files a message under its employee. A record change newer than the
 // one held replaces it; a wake-up only marks the slot.
@@ -99,9 +124,10 @@ func (p *pending) waiting() int { return len(p.order) }
 // done ends a slot's round: its deferred messages go back in front of the
 // ones that arrived meanwhile. Changes older than the revision the round
 // saved are settled already (the round's own lease write, mostly) and
-// returned to be acknowledged. It reports whether the slot waits again;
-// one without messages is forgotten.
-func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (again bool, stale []jetstream.Msg) {
+// returned to be acknowledged, and so is the saved revision's own when
+// the round found nothing left to do (settled). It reports whether the
+// slot waits again; one without messages is forgotten.
+func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64, settled bool) (again bool, stale []jetstream.Msg) {
 	s.inflight = false
 	var keep []jetstream.Msg
 	s.change.Value, s.change.Revision = nil, 0
@@ -110,7 +136,7 @@ func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (again b
 		switch {
 		case wake:
 			s.wake = true
-		case c.Revision < saved:
+		case c.Revision < saved || settled && c.Revision == saved:
 			stale = append(stale, m)
 			continue
 		case c.Revision > s.change.Revision:
@@ -123,6 +149,12 @@ func (p *pending) done(s *slot, deferred []jetstream.Msg, saved uint64) (again b
 	s.msgs = keep
 	if len(s.msgs) == 0 {
 		delete(p.slots, s.change.EmployeeID)
+		if settled && saved != 0 {
+			if len(p.settled) >= settledMax {
+				clear(p.settled)
+			}
+			p.settled[s.change.EmployeeID] = saved
+		}
 		return false, stale
 	}
 	return true, stale

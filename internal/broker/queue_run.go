@@ -124,7 +124,7 @@ func (q *Queue) Run(ctx context.Context) error {
 		select {
 		case m := <-in:
 			lastIn = time.Now()
-			if c, wake, ok := changeOf(m); ok {
+			if c, wake, ok := changeOf(m); ok && (wake || !p.needless(c)) {
 				p.add(m, c, wake)
 			} else {
 				_ = m.Ack()
@@ -179,7 +179,7 @@ func (q *Queue) finish(ctx context.Context, p *pending, r *round) {
 			}
 			q.release(len(r.msgs[i]))
 		}
-		waits, stale := p.done(s, deferred, o.Revision)
+		waits, stale := p.done(s, deferred, o.Revision, o.Settled)
 		for _, m := range stale {
 			_ = m.Ack()
 		}

@@ -30,6 +30,10 @@ type Outcome struct {
 	// Revision is the employee record's revision once the reconciler
 	// saved it; the broker drops notifications older than that.
 	Revision uint64
+	// Settled: the record as saved at Revision asks for nothing, now or
+	// later, so the notification of that very revision is dropped too
+	// instead of costing a look.
+	Settled bool
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/employee"
@@ -124,7 +125,7 @@ func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
 			default:
 				j.rev = revs[i]
 				rc.cache.put(j.change.EmployeeID, j.base, j.rev)
-				j.outcome = &Outcome{Action: Ack, Revision: j.rev}
+				j.outcome = &Outcome{Action: Ack, Revision: j.rev, Settled: quiet(j.base, rc.cfg.Owner, now)}
 			}
 		}
 		todo = nil
@@ -145,6 +146,17 @@ func (rc *Reconciler) save(ctx context.Context, jobs []*job) {
 	for _, j := range todo {
 		rc.saveFailed(j, fmt.Errorf("%w after %d tries", ErrConflict, maxRounds))
 	}
+}
+
+// quiet reports whether a look at r would do nothing, now or at any later
+// time: nothing dated ahead, no retry, no lease, and nothing to act on.
+// Such a record's own notification needs no round.
+func quiet(r employee.Record, owner string, now time.Time) bool {
+	if len(r.Scheduled) > 0 || r.Retry != nil || r.Lease != nil {
+		return false
+	}
+	p := r.Next(now, owner)
+	return !p.Act && p.WakeAt.IsZero() && p.BusyUntil.IsZero()
 }
 
 // saveFailed keeps the job in this worker: its lease is left behind, and
