@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
@@ -106,8 +107,8 @@ func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 			return got
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results, consumer %s",
-				timeout, n, len(got), h.consumerState())
+			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results, consumer %s; %s",
+				timeout, n, len(got), h.consumerState(), h.owing())
 		}
 		select {
 		case <-h.t.Context().Done():
@@ -132,6 +133,38 @@ func (h *Harness) consumerState() string {
 	return fmt.Sprintf("pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
 }
 
+// owing describes the records that still owe results, for a failure
+// message: what each waits for.
+func (h *Harness) owing() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := h.JS.KeyValue(ctx, "chathub-operator-worker")
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	err = kvstore.New(h.JS, kv).Records(ctx, func(r employee.Record, rev uint64) {
+		if len(r.Owed) == 0 {
+			return
+		}
+		raw, _ := json.Marshal(r)
+		lines = append(lines, fmt.Sprintf("rev %d %s", rev, raw))
+	}, func(string, error) {})
+	if err != nil {
+		return err.Error()
+	}
+	n := len(lines)
+	state := "reconciler consumer unknown"
+	if c, err := h.JS.Consumer(ctx, "KV_chathub-operator-worker", "chathub-operator-worker"); err == nil {
+		if info, err := c.Info(ctx); err == nil {
+			state = fmt.Sprintf("reconciler consumer pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
+		}
+	}
+	return fmt.Sprintf("%s; %d records owe results: %s", state, n, strings.Join(lines[:min(n, 5)], "; "))
+}
+
+// ConsumerIdle reports whether the input consumer has nothing left to
+// deliver, to be acked or redelivered.
 func (h *Harness) ConsumerIdle() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
