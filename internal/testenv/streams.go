@@ -218,12 +218,24 @@ func (e Event) Body() []byte {
 
 func (h *Harness) PublishEvent(e Event) { h.Publish(e.Body(), e.Kind, e.ID) }
 
+// asyncWindow is how many publishes PublishAsync leaves outstanding.
+const asyncWindow = 1000
+
 // PublishAsync publishes many events at once and waits until the stream
 // stored them all.
 func (h *Harness) PublishAsync(events []Event) {
 	h.t.Helper()
 	var futures []jetstream.PubAckFuture
 	for _, e := range events {
+		if h.JS.PublishAsyncPending() >= asyncWindow {
+			// Past the client's limit of outstanding publishes it fails
+			// them after a short stall, which a loaded machine reaches.
+			select {
+			case <-h.JS.PublishAsyncComplete():
+			case <-time.After(30 * time.Second):
+				h.t.Fatal("publishes not acknowledged within 30s")
+			}
+		}
 		msg := &nats.Msg{Subject: "hr.events." + e.Kind, Data: e.Body(), Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, e.ID)
 		f, err := h.JS.PublishMsgAsync(msg)
