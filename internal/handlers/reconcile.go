@@ -79,13 +79,14 @@ type job struct {
 func (rc *Reconciler) Reconcile(ctx context.Context, changes []Change) ([]Outcome, Report) {
 	ctx, span := rc.cfg.Tracer.Start(ctx, "reconcile round", trace.WithAttributes(attribute.Int("hr.employees", len(changes))))
 	defer span.End()
+	start := time.Now() // for the carry rule, on the queue's clock
 	jobs := make([]*job, len(changes))
 	for i, c := range changes {
 		jobs[i] = &job{change: c}
 	}
 	rc.evaluate(ctx, jobs)
 	linkEvents(span, jobs)
-	work := rc.choose(jobs)
+	work := rc.choose(jobs, start)
 	rc.guard(ctx, work)
 	rc.lease(ctx, undecided(work))
 

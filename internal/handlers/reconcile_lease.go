@@ -15,13 +15,13 @@ import (
 // wait, an organization's hires that would make its last synchronize call
 // short of BatchMaxSize wait for the next round, where they fill a call
 // with the hires that follow.
-func (rc *Reconciler) choose(jobs []*job) []*job {
+func (rc *Reconciler) choose(jobs []*job, start time.Time) []*job {
 	budget := int(rc.cfg.RateLimit)
 	if rc.cfg.RateLimit > 0 {
 		budget = max(budget, 1)
 	}
 	creates := map[int]int{} // per organization, in this round
-	carry := rc.carried(jobs)
+	carry := rc.carried(jobs, start)
 	var work []*job
 	spent := 0
 	for _, j := range jobs {
@@ -72,13 +72,14 @@ func (rc *Reconciler) cost(j *job, creates map[int]int) int {
 
 // carried picks, per organization, the hires that would make the round's
 // last synchronize call short, while more changes wait. A hire is carried
-// while it has waited less than BatchMaxWait since its first round
-// (BATCH_MAX_WAIT, the longest an event waits for its batch to fill), so a
-// flow of hires fills its calls over several rounds; once the short tail
-// would hold one that waited that long, the whole group goes.
-func (rc *Reconciler) carried(jobs []*job) map[*job]bool {
-	now := time.Now() // the queue takes Since from the wall clock
-	young := func(j *job) bool { return now.Sub(j.change.Since) < rc.cfg.BatchMaxWait }
+// if, when this round started, it had waited less than BatchMaxWait since
+// its first round (BATCH_MAX_WAIT, the longest an event waits for its
+// batch to fill), so a flow of hires fills its calls over several rounds;
+// once the short tail would hold one that waited that long, the whole
+// group goes. The round's own time does not count: a loaded machine makes
+// rounds slower, not calls shorter.
+func (rc *Reconciler) carried(jobs []*job, start time.Time) map[*job]bool {
+	young := func(j *job) bool { return start.Sub(j.change.Since) < rc.cfg.BatchMaxWait }
 	groups := map[int][]*job{}
 	for _, j := range jobs {
 		if j.outcome == nil && j.change.More && j.rec.NeedsCreate() && j.rec.Pending == nil {
