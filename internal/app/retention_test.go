@@ -40,7 +40,7 @@ func TestRetention(t *testing.T) {
 	if s, _ := h.JS.Stream(ctx, "CHATHUB_SCHEDULES"); s == nil || s.CachedInfo().Config.Retention != jetstream.WorkQueuePolicy {
 		t.Error("the schedules stream does not clear handled wake-ups")
 	}
-	if kv, err := h.JS.KeyValue(ctx, "chathub-operator-worker"); err != nil {
+	if kv, err := h.JS.KeyValue(ctx, testenv.Bucket); err != nil {
 		t.Fatal(err)
 	} else if st, err := kv.Status(ctx); err != nil || st.History() != 1 {
 		t.Errorf("the bucket keeps %d revisions per key (%v), want 1", st.History(), err)
@@ -54,7 +54,7 @@ func TestRetention(t *testing.T) {
 	for i := 5; i < 8; i++ {
 		h.PublishEvent(hire(i, 24))
 	}
-	intake, err := h.JS.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker")
+	intake, err := h.JS.Consumer(ctx, testenv.EventsStream, testenv.Durable)
 	if err != nil {
 		t.Fatal(err)
 	}

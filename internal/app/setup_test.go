@@ -40,7 +40,7 @@ func TestSetupBindsWithoutRewriting(t *testing.T) {
 	if d := results.CachedInfo().Config.Duplicates; d < 10*time.Minute {
 		t.Errorf("HR_RESULTS keeps duplicates for %s, want at least 10m", d)
 	}
-	cons, err := h.JS.Consumer(ctx, "HR_EVENTS", "chathub-operator-worker")
+	cons, err := h.JS.Consumer(ctx, testenv.EventsStream, testenv.Durable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestSetupBindsWithoutRewriting(t *testing.T) {
 	if c.AckPolicy != jetstream.AckExplicitPolicy || c.DeliverPolicy != jetstream.DeliverAllPolicy || c.MaxDeliver != -1 {
 		t.Errorf("consumer: ack %v, deliver %v, max deliver %d; want explicit acks, every message, no delivery limit", c.AckPolicy, c.DeliverPolicy, c.MaxDeliver)
 	}
-	if _, err := h.JS.KeyValue(ctx, "chathub-operator-worker"); err != nil {
+	if _, err := h.JS.KeyValue(ctx, testenv.Bucket); err != nil {
 		t.Errorf("KV bucket: %v", err)
 	}
 }

@@ -1,0 +1,181 @@
+package testenv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/hrevent"
+	"github.com/chathub-operator-worker/worker/internal/kvstore"
+)
+
+// Results returns every result in HR_RESULTS, with its subject and msg id.
+func (h *Harness) Results() []Result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := h.JS.Stream(ctx, "HR_RESULTS")
+	if err != nil {
+		h.t.Fatalf("results stream: %v", err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		h.t.Fatalf("results stream info: %v", err)
+	}
+	var out []Result
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			h.t.Fatalf("result %d: %v", seq, err)
+		}
+		r, err := hrevent.DecodeResult(m.Data)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, Result{Result: r, Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Body: m.Data})
+	}
+	return out
+}
+
+// Result is a stored result with its message's subject, id and body.
+type Result struct {
+	hrevent.Result
+	Subject, MsgID string
+	Body           []byte
+}
+
+// WaitResults waits until n results are stored and the consumer has
+// nothing left to deliver or to be acked.
+func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
+	h.t.Helper()
+	var got []Result
+	deadline := time.Now().Add(timeout)
+	for {
+		got = h.Results()
+		if len(got) >= n && h.ConsumerIdle() {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results, consumer %s; %s",
+				timeout, n, len(got), h.consumerState(EventsStream), h.owing())
+		}
+		select {
+		case <-h.t.Context().Done():
+			h.t.Fatal("the test ended while waiting for results")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Names of the worker's durable consumers and bucket in the harness's
+// NATS: the intake's on HR_EVENTS, the reconciler's on the bucket's
+// stream.
+const (
+	Durable        = "chathub-operator-worker"
+	Bucket         = "chathub-operator-worker"
+	ChangesStream  = "KV_" + Bucket
+	EventsStream   = "HR_EVENTS"
+	consumerWaited = 5 * time.Second
+)
+
+// ConsumerInfo reads the worker's durable consumer on stream.
+func (h *Harness) ConsumerInfo(stream string) (*jetstream.ConsumerInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), consumerWaited)
+	defer cancel()
+	c, err := h.JS.Consumer(ctx, stream, Durable)
+	if err != nil {
+		return nil, err
+	}
+	return c.Info(ctx)
+}
+
+// consumerState describes the worker's consumer on stream, for a failure
+// message.
+func (h *Harness) consumerState(stream string) string {
+	info, err := h.ConsumerInfo(stream)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
+}
+
+// owing describes the records that still owe results, for a failure
+// message: what each waits for.
+func (h *Harness) owing() string {
+	ctx, cancel := context.WithTimeout(context.Background(), consumerWaited)
+	defer cancel()
+	kv, err := h.JS.KeyValue(ctx, Bucket)
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	err = kvstore.New(h.JS, kv).Records(ctx, func(r employee.Record, rev uint64) {
+		if len(r.Owed) == 0 {
+			return
+		}
+		raw, _ := json.Marshal(r)
+		lines = append(lines, fmt.Sprintf("rev %d %s", rev, raw))
+	}, func(string, error) {})
+	if err != nil {
+		return err.Error()
+	}
+	n := len(lines)
+	return fmt.Sprintf("reconciler consumer %s; %d records owe results: %s", h.consumerState(ChangesStream), n, strings.Join(lines[:min(n, 5)], "; "))
+}
+
+// ConsumerIdle reports whether the input consumer has nothing left to
+// deliver, to be acked or redelivered.
+func (h *Harness) ConsumerIdle() bool {
+	info, err := h.ConsumerInfo(EventsStream)
+	return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0
+}
+
+// WaitSettled waits until no worker is busy with the employees: each has
+// a record, without a lease, a pending create or an event due.
+func (h *Harness) WaitSettled(ids ...string) {
+	h.t.Helper()
+	kv, err := h.JS.KeyValue(h.t.Context(), Bucket)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	store := kvstore.New(h.JS, kv)
+	await.True(h.t, 30*time.Second, func() bool {
+		for _, id := range ids {
+			rec, rev, err := store.Get(h.t.Context(), id)
+			if err != nil || rev == 0 || rec.Lease != nil || rec.Pending != nil || rec.HasDue() {
+				return false
+			}
+		}
+		return true
+	}, fmt.Sprintf("the records of %v settled", ids))
+}
+
+// ByEventID indexes results, failing the test if an Event has two.
+func ByEventID(t *testing.T, results []Result) map[string]Result {
+	t.Helper()
+	m := map[string]Result{}
+	for _, r := range results {
+		if _, dup := m[r.EventID]; dup && r.EventID != "" {
+			t.Errorf("Event %s has two results", r.EventID)
+		}
+		m[r.EventID] = r
+	}
+	return m
+}
+
+// NoToken fails if the token appears in any result.
+func NoToken(t *testing.T, results []Result) {
+	t.Helper()
+	for _, r := range results {
+		if strings.Contains(string(r.Body), Token) {
+			t.Errorf("result %s carries the token", r.MsgID)
+		}
+	}
+}
