@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/kvstore"
@@ -78,11 +79,12 @@ func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 // NATS: the intake's on HR_EVENTS, the reconciler's on the bucket's
 // stream.
 const (
-	Durable        = "chathub-operator-worker"
-	Bucket         = "chathub-operator-worker"
-	ChangesStream  = "KV_" + Bucket
-	EventsStream   = "HR_EVENTS"
-	consumerWaited = 5 * time.Second
+	Durable         = "chathub-operator-worker"
+	Bucket          = "chathub-operator-worker"
+	ChangesStream   = "KV_" + Bucket
+	EventsStream    = "HR_EVENTS"
+	SchedulesStream = "CHATHUB_SCHEDULES"
+	consumerWaited  = 5 * time.Second
 )
 
 // ConsumerInfo reads the worker's durable consumer on stream.
@@ -106,6 +108,24 @@ func (h *Harness) consumerState(stream string) string {
 	return fmt.Sprintf("pending %d, ack pending %d, redelivered %d", info.NumPending, info.NumAckPending, info.NumRedelivered)
 }
 
+// wakeState says how many schedules and unconsumed wake-ups the
+// employee has in the schedules stream, for a failure message.
+func (h *Harness) wakeState(ctx context.Context, employeeID string) string {
+	s, err := h.JS.Stream(ctx, SchedulesStream)
+	if err != nil {
+		return err.Error()
+	}
+	count := func(subject string) string {
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprint(info.State.Subjects[subject])
+	}
+	return fmt.Sprintf("schedules %s, wake-ups %s",
+		count(broker.AtSubject(SchedulesStream, employeeID)), count(broker.WakeSubject(SchedulesStream, employeeID)))
+}
+
 // owing describes the records that still owe results, for a failure
 // message: what each waits for.
 func (h *Harness) owing() string {
@@ -121,13 +141,13 @@ func (h *Harness) owing() string {
 			return
 		}
 		raw, _ := json.Marshal(r)
-		lines = append(lines, fmt.Sprintf("rev %d %s", rev, raw))
+		lines = append(lines, fmt.Sprintf("rev %d %s (%s)", rev, raw, h.wakeState(ctx, r.EmployeeID)))
 	}, func(string, error) {})
 	if err != nil {
 		return err.Error()
 	}
 	n := len(lines)
-	return fmt.Sprintf("reconciler consumer %s; %d records owe results: %s", h.consumerState(ChangesStream), n, strings.Join(lines[:min(n, 5)], "; "))
+	return fmt.Sprintf("reconciler consumer %s; wake-up consumer %s; %d records owe results: %s", h.consumerState(ChangesStream), h.consumerState(SchedulesStream), n, strings.Join(lines[:min(n, 5)], "; "))
 }
 
 // ConsumerIdle reports whether the input consumer has nothing left to
