@@ -93,6 +93,15 @@ func (p *pending) take(n int, onlyWakes bool) ([]*slot, [][]jetstream.Msg) {
 			continue
 		}
 		s.inflight = true
+		if s.wake {
+			// A wake-up asks for a look at the record as it is now. The
+			// change held may be older (another worker's round saved
+			// since, and its notification went elsewhere); judged on it,
+			// the round would find that round's lease and hand the
+			// wake-up back until the lease ran out, or lose its write
+			// and drop the wake-up.
+			s.change.Value, s.change.Revision = nil, 0
+		}
 		if s.change.Since.IsZero() {
 			// Its first round: from now on it waits for the reconciler,
 			// not for the intake.
