@@ -14,11 +14,13 @@ import (
 )
 
 // Schedules asks JetStream to wake the reconciler for an employee at a
-// time: one message schedule per employee on <stream>.at.<key>, which the
-// server fires as a message on <stream>.wake.<key>. Scheduling again
-// replaces the employee's schedule. The schedules live in the stream, so
-// they survive restarts of the worker and of NATS, and any number of them
-// costs nothing until it fires.
+// time: message schedules on <stream>.at.<key>, which the server fires as
+// a message on <stream>.wake.<key>. When one fires, the server purges the
+// employee's schedules, the later ones too; the look the wake-up brings
+// schedules again what the record still waits for. A wake-up replaces one
+// not yet consumed. The schedules live in the stream, so they survive
+// restarts of the worker and of NATS, and any number of them costs nothing
+// until it fires.
 type Schedules struct {
 	js     jetstream.JetStream
 	stream string
