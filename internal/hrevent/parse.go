@@ -119,9 +119,9 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 	if err != nil {
 		return Event{}, &InvalidError{Reason: "the message body is not JSON (" + shorten(err.Error()) + "); send a CloudEvents 1.0 JSON event"}
 	}
-	partial := readPartial(doc)
+	partial, cut := readPartial(doc)
 	invalid := func(reason string) (Event, error) {
-		return Event{}, &InvalidError{Reason: reason, Partial: partial}
+		return Event{}, &InvalidError{Reason: reason + cutNote(cut), Partial: partial}
 	}
 	if err := v.envelope.Validate(doc); err != nil {
 		return invalid("the event does not match schemas/event.json: " + describe(err, ""))
@@ -140,7 +140,7 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 	rawTime := top["time"].(string)
 	at, err := time.Parse(time.RFC3339Nano, rawTime)
 	if err != nil {
-		return invalid(fmt.Sprintf("at /time: %q is not an RFC 3339 timestamp such as 2026-11-23T09:00:00Z", rawTime))
+		return invalid(fmt.Sprintf("at /time: %q is not an RFC 3339 timestamp such as 2026-11-23T09:00:00Z", Clip(rawTime)))
 	}
 	e := Event{
 		ID: partial.ID, Source: top["source"].(string), Type: partial.Type, Kind: kind, Time: at,
@@ -157,31 +157,40 @@ func (v *Validator) Parse(body []byte) (Event, error) {
 
 // readPartial takes what it can from the decoded document, so that even a
 // rejected event's result names its id, type and employee. One wrongly
-// typed field hides nothing else.
-func readPartial(doc any) Partial {
-	var p Partial
+// typed field hides nothing else. A type or employee id longer than
+// MaxField is cut to it, so that what is echoed of an invalid event stays
+// small; cut names the fields it cut.
+func readPartial(doc any) (p Partial, cut []string) {
 	top, ok := doc.(map[string]any)
 	if !ok {
-		return p
+		return p, nil
 	}
-	// An id the contract does not allow cannot name the result either.
+	// An id the contract does not allow cannot name the result either: a
+	// cut one could name two events.
 	if id, _ := top["id"].(string); utf8.RuneCountInString(id) <= 256 {
 		p.ID = id
 	}
-	p.Type, _ = top["type"].(string)
+	clip := func(dst *string, v any, name string) {
+		s, _ := v.(string)
+		if c, ok := cutUTF8(s, MaxField); ok {
+			s, cut = c, append(cut, name)
+		}
+		*dst = s
+	}
+	clip(&p.Type, top["type"], "type")
 	// A traceparent that is not one is ignored: tracing never rejects an
 	// HR event.
 	if tp, _ := top["traceparent"].(string); ValidTraceParent(tp) {
 		p.TraceParent = tp
 	}
 	data, _ := top["data"].(map[string]any)
-	p.EmployeeID, _ = data["employeeId"].(string)
+	clip(&p.EmployeeID, data["employeeId"], "employeeId")
 	if n, ok := data["organizationId"].(json.Number); ok {
 		if f, err := strconv.ParseFloat(string(n), 64); err == nil && f == float64(int(f)) && f > 0 && f <= 1<<31-1 {
 			p.OrganizationID = int(f)
 		}
 	}
-	return p
+	return p, cut
 }
 
 // describe turns a schema validation error into at most three short
@@ -199,7 +208,10 @@ func describe(err error, prefix string) string {
 			if loc == "/" {
 				loc = "the top level"
 			}
-			leaves = append(leaves, "at "+strings.TrimSuffix(loc, "/")+": "+e.ErrorKind.LocalizedString(printer))
+			// Each of three problems gets its share, whatever a value or
+			// a property name quoted in it holds.
+			leaf := shortenTo("at "+strings.TrimSuffix(loc, "/")+": "+e.ErrorKind.LocalizedString(printer), MaxField/3)
+			leaves = append(leaves, leaf)
 		}
 		for _, c := range e.Causes {
 			walk(c)
@@ -218,14 +230,6 @@ func dataSchemaName(k Kind) string {
 		return "schemas/data-hired.json"
 	}
 	return "schemas/data-change.json"
-}
-
-// shorten caps a reason at 500 characters.
-func shorten(s string) string {
-	if r := []rune(s); len(r) > 500 {
-		return string(r[:500]) + "…"
-	}
-	return s
 }
 
 var traceParent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)

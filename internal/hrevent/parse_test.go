@@ -94,13 +94,17 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
-// FuzzParse: no body makes Parse panic, and whatever it accepts obeys the
-// contract's field rules.
+// FuzzParse: no body makes Parse panic, whatever it accepts obeys the
+// contract's field rules, and whatever it rejects gets a result that fits
+// in one NATS message and matches schemas/result.json.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(hired))
 	f.Add([]byte(`{"specversion":"1.0","id":"x","source":"s","type":"hr.employee.leave_started","time":"2026-01-01T00:00:00Z","data":{"employeeId":"E","organizationId":1}}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte("\xff"))
+	f.Add([]byte(strings.Replace(hired, "E 1.*>", strings.Repeat("\u2028<", 100_000), 1)))
+	f.Add([]byte(strings.Replace(hired, "hr.employee.hired", strings.Repeat("é", 100_000), 1)))
+	f.Add([]byte(strings.Repeat("\x01", 200_000)))
 	v := validator(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e, err := v.Parse(body)
@@ -108,6 +112,7 @@ func FuzzParse(f *testing.F) {
 			if !errors.Is(err, hrevent.ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}
+			checkFits(t, v, rejectedResult(err, body))
 			return
 		}
 		if e.ID == "" || e.EmployeeID == "" || e.OrganizationID <= 0 || e.Kind == "" || e.Time.IsZero() {

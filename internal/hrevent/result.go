@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -55,9 +56,10 @@ func (r *Result) Subject(prefix string) string {
 }
 
 // MsgID is the result's Nats-Msg-Id: result:<event id>, or
-// result:seq:<stream sequence> when the id could not be read.
+// result:seq:<stream sequence> when the id could not be read or is too
+// long to echo whole (a cut id could name two events).
 func (r *Result) MsgID() string {
-	if r.EventID == "" {
+	if r.EventID == "" || len(r.EventID) > MaxField {
 		return fmt.Sprintf("result:seq:%d", r.StreamSequence)
 	}
 	return "result:" + r.EventID
@@ -118,9 +120,36 @@ func marshalEvent[T any](id, typ, subject, traceParent string, now time.Time, da
 		Subject: subject, TraceParent: traceParent, Data: data})
 }
 
-// Marshal encodes the result as a CloudEvents 1.0 event.
+// Marshal encodes the result as a CloudEvents 1.0 event of at most
+// MaxResultSize bytes, whatever its caller put in it: echoed fields longer
+// than MaxField, and a reason longer than 4 KiB, are cut in what is
+// encoded (the result itself is left as it is), and the reason says so.
 func (r *Result) Marshal(now time.Time) ([]byte, error) {
-	return marshalEvent(r.MsgID(), ResultType, r.EmployeeID, r.TraceParent, now, r)
+	b := r.bounded()
+	return marshalEvent(r.MsgID(), ResultType, b.EmployeeID, b.TraceParent, now, &b)
+}
+
+// bounded is a copy of r whose fields fit the result's size bound.
+func (r *Result) bounded() Result {
+	b := *r
+	var cut []string
+	for _, f := range []struct {
+		name string
+		s    *string
+	}{{"id", &b.EventID}, {"type", &b.EventType}, {"employeeId", &b.EmployeeID}} {
+		if c, ok := cutUTF8(*f.s, MaxField); ok {
+			*f.s, cut = c, append(cut, f.name)
+		}
+	}
+	b.Reason = strings.TrimSpace(shortenTo(b.Reason, maxReason) + cutNote(cut))
+	if b.Event != nil && len(*b.Event) > maxEcho {
+		// Only Echo should set it, and Echo cuts it already.
+		b.Echo([]byte(*b.Event))
+	}
+	if len(b.EventBase64) > base64.StdEncoding.EncodedLen(maxEcho) {
+		b.EventBase64, b.EventTruncated = b.EventBase64[:base64.StdEncoding.EncodedLen(maxEcho)], true
+	}
+	return b
 }
 
 // DecodeResult reads a result event's data.
