@@ -10,12 +10,20 @@ import (
 // that reached the network wraps exactly one of them, so callers decide with
 // errors.Is what to do next.
 var (
-	// ErrPermanent: ChatHub refused the request (400 or another 4xx).
+	// ErrPermanent: ChatHub refused the request (400, or another 4xx but
+	// 401, 403, 404, 408 and 429).
 	// Sending it again changes nothing; the data must be fixed.
 	ErrPermanent = errors.New("chathub refused the request")
 	// ErrUnauthorized: the company token is invalid or expired (401).
 	// Nothing is wrong with the request; retry once the token is renewed.
 	ErrUnauthorized = errors.New("chathub rejected the company token")
+	// ErrMisconfigured: the answer says the worker is pointed at the wrong
+	// place or something stands in its way (404 or 403 on the API's own
+	// paths, a redirect), not that the request is wrong: every call gets
+	// the same answer until a person fixes the configuration. It matches
+	// ErrUnauthorized too, so that callers pause and probe as they do for
+	// an expired token instead of failing event after event.
+	ErrMisconfigured error = &subclass{msg: "chathub answered as if the worker were misconfigured", of: ErrUnauthorized}
 	// ErrThrottled: ChatHub asked the client to slow down (429).
 	ErrThrottled = errors.New("chathub is throttling requests")
 	// ErrTransient: the request certainly did not take effect (5xx other
@@ -32,6 +40,17 @@ var (
 	ErrInvalid = errors.New("invalid operator data")
 )
 
+// subclass is a class that errors.Is also matches as a broader one.
+type subclass struct {
+	msg string
+	of  error
+}
+
+func (s *subclass) Error() string { return s.msg }
+
+// Unwrap makes errors.Is match the broader class.
+func (s *subclass) Unwrap() error { return s.of }
+
 // Error describes a failed ChatHub call. It wraps one of the class
 // sentinels above and, where there is one, the underlying network error.
 type Error struct {
@@ -40,6 +59,7 @@ type Error struct {
 	Path       string        // request path, never with credentials
 	StatusCode int           // 0 when no response arrived
 	Message    string        // ChatHub's own message, capped
+	Hint       string        // what a person should check, if the class says little
 	RetryAfter time.Duration // from Retry-After, for 429 and 503
 	Err        error         // underlying transport error, if any
 }
@@ -56,15 +76,18 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
 	if e.RetryAfter > 0 {
 		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return msg
 }
 
-// Is matches the error's class, so errors.Is(err, ErrTransient) works
-// through any wrapping.
-func (e *Error) Is(target error) bool { return target == e.Class }
+// Is matches the error's class, and the broader class it belongs to, so
+// errors.Is(err, ErrTransient) works through any wrapping.
+func (e *Error) Is(target error) bool { return e.Class != nil && errors.Is(e.Class, target) }
 
 // Unwrap returns the underlying transport error.
 func (e *Error) Unwrap() error { return e.Err }

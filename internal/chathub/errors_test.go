@@ -56,16 +56,18 @@ func call(ctx context.Context, c *chathub.Client, which string, id int64) error 
 	}
 }
 
-// assertClass checks that err belongs to want and to no other class, and
-// that the token is nowhere in it.
+// assertClass checks that err belongs to want (and to the broader class
+// want belongs to) and to no other class, and that the token is nowhere
+// in it.
 func assertClass(t *testing.T, err, want error) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("err = nil, want %v", want)
 	}
-	classes := []error{chathub.ErrPermanent, chathub.ErrUnauthorized, chathub.ErrThrottled, chathub.ErrTransient, chathub.ErrOutcomeUnknown, chathub.ErrInvalid}
+	classes := []error{chathub.ErrPermanent, chathub.ErrUnauthorized, chathub.ErrMisconfigured, chathub.ErrThrottled,
+		chathub.ErrTransient, chathub.ErrOutcomeUnknown, chathub.ErrInvalid}
 	for _, class := range classes {
-		if got := errors.Is(err, class); got != (class == want) {
+		if got := errors.Is(err, class); got != errors.Is(want, class) {
 			t.Errorf("errors.Is(%q, %q) = %v", err, class, got)
 		}
 	}

@@ -205,12 +205,13 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 
 // CheckToken asks ChatHub once, bypassing cache and retries, whether it
 // accepts the token: any answer but 401 means it does (an unknown
-// organization's 400 included). It returns an error wrapping
-// ErrUnauthorized on a 401, and the transport's error when no answer came.
+// organization's 400 included), unless the answer says the worker is
+// misconfigured (see ErrMisconfigured). It returns an error wrapping
+// ErrUnauthorized on those, and the transport's error when no answer came.
 func (c *Client) CheckToken(ctx context.Context, orgID int) error {
 	err := c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(max(orgID, 1)), nil, nil)
 	var apiErr *Error
-	if err == nil || (errors.As(err, &apiErr) && apiErr.StatusCode != 0 && apiErr.StatusCode != http.StatusUnauthorized) {
+	if err == nil || (errors.As(err, &apiErr) && apiErr.StatusCode != 0 && !errors.Is(apiErr, ErrUnauthorized)) {
 		return nil
 	}
 	return fmt.Errorf("cannot check the token: %w", err)

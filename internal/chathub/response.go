@@ -20,6 +20,16 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) *Error {
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized:
 		e.Class = ErrUnauthorized
+	case code == http.StatusNotFound:
+		// The API's own paths exist: a 404 says the base URL is wrong,
+		// and every event would fail on it.
+		e.Class = ErrMisconfigured
+		e.Hint = fmt.Sprintf("check that the base URL %s is the API's root (the worker calls %s/api/operator...) and that no proxy rewrites the path",
+			c.baseURL, c.baseURL)
+	case code == http.StatusForbidden:
+		e.Class = ErrMisconfigured
+		e.Hint = fmt.Sprintf("a proxy, firewall or gateway in front of %s may be refusing the worker, or the token lacks access to the API: check what stands between them and the token's rights",
+			c.baseURL.Host)
 	case code == http.StatusTooManyRequests:
 		e.Class = ErrThrottled
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
