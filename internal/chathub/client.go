@@ -63,6 +63,9 @@ type Client struct {
 	observeWait func(time.Duration)
 	userAgent   string
 	tracer      trace.Tracer
+	// allowInsecure lets the token travel over plain http to a host other
+	// than loopback.
+	allowInsecure bool
 }
 
 // NewClient returns a client for the API at baseURL that authenticates with
@@ -98,6 +101,10 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	if c.observeWait == nil {
 		c.observeWait = func(time.Duration) {}
 	}
+	if c.baseURL.Scheme == "http" && !isLoopback(c.baseURL.Hostname()) && !c.allowInsecure {
+		return nil, fmt.Errorf("cannot create ChatHub client: base URL %s is plain http to a host other than loopback, where the token would travel in clear; use https, or allow it for a test setup", c.baseURL)
+	}
+	c.http = noRedirects(c.http)
 	return c, nil
 }
 

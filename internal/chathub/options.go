@@ -3,6 +3,7 @@ package chathub
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 type Option func(*Client) error
 
 // WithHTTPClient sets the HTTP client (its own Timeout is left alone; the
-// per-request timeout comes from WithTimeout).
+// per-request timeout comes from WithTimeout). The client uses a copy that
+// follows no redirect, whatever hc's CheckRedirect says.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -124,4 +126,24 @@ func WithUserAgent(ua string) Option {
 		c.userAgent = ua
 		return nil
 	}
+}
+
+// WithAllowInsecure lets the client use a plain http base URL on a host
+// other than loopback, where the token travels in clear: for a test setup
+// only. Without it NewClient refuses such a URL.
+func WithAllowInsecure(allow bool) Option {
+	return func(c *Client) error {
+		c.allowInsecure = allow
+		return nil
+	}
+}
+
+// isLoopback says whether host is this machine: localhost or a loopback
+// address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

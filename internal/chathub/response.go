@@ -30,6 +30,11 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) *Error {
 		e.Class = ErrMisconfigured
 		e.Hint = fmt.Sprintf("a proxy, firewall or gateway in front of %s may be refusing the worker, or the token lacks access to the API: check what stands between them and the token's rights",
 			c.baseURL.Host)
+	case code >= 300 && code <= 399:
+		// The client follows no redirect (see noRedirects).
+		e.Class = ErrMisconfigured
+		e.Hint = fmt.Sprintf("ChatHub answered with a redirect%s, which the worker does not follow so that the token goes nowhere but the base URL %s: set the base URL to where the API is",
+			c.redirectTarget(resp), c.baseURL)
 	case code == http.StatusTooManyRequests:
 		e.Class = ErrThrottled
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -75,6 +80,36 @@ func (c *Client) message(body []byte) string {
 		msg = string(r[:maxMessage]) + "…"
 	}
 	return msg
+}
+
+// noRedirects returns a copy of hc that follows no redirect: the answer
+// comes back as it is, and checkResponse calls it a misconfiguration.
+// An http.Client follows redirects and sends the Authorization header
+// along to the same host whatever the scheme, so an https base URL that
+// redirects to http would put the token on the wire in clear. Following
+// only "safe" redirects would still resend a synchronize elsewhere, or
+// turn it into a GET (301, 302, 303); an operator would rather be told
+// once that the base URL is not where the API is, and fix it.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redirectTarget names where a redirect points, without credentials,
+// query or fragment (a signed URL's signature is one) or the token, or ""
+// when it has no readable Location.
+func (c *Client) redirectTarget(resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
+	s := strings.ReplaceAll(loc.String(), *c.token.Load(), "[redacted]")
+	if r := []rune(s); len(r) > maxMessage {
+		s = string(r[:maxMessage]) + "…"
+	}
+	return " to " + s
 }
 
 // readCapped reads at most limit bytes, and fails if there is more.
