@@ -5,6 +5,7 @@ package natsconn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func Connect(cfg config.Config, opts ...nats.Option) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(cfg.NATSURL, all...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to NATS at %s: %w", redactURL(cfg.NATSURL), err)
+		return nil, newConnectError(cfg, err)
 	}
 	return nc, nil
 }
@@ -60,8 +61,13 @@ func Connect(cfg config.Config, opts ...nats.Option) (*nats.Conn, error) {
 // ConnectPatiently connects for the worker: while NATS is not up yet (a
 // pod starting beside it), it logs why and tries again with growing
 // pauses until ctx is done. A refusal that waiting cannot cure (bad
-// credentials, an untrusted certificate) is returned at once.
+// credentials, an untrusted certificate) is returned at once. It warns
+// first when a password or token would go to a server in clear.
 func ConnectPatiently(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...nats.Option) (*nats.Conn, error) {
+	if in := inClear(cfg); len(in) > 0 {
+		log.Warn().Strs("servers", in).Msg("the NATS user and password (or token) go to these servers over plain nats:// or ws://, " +
+			"and would travel in clear unless the server demands TLS; use tls:// or wss://, or set NATS_TLS_CA")
+	}
 	pause := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		nc, err := Connect(cfg, opts...)
@@ -78,25 +84,25 @@ func ConnectPatiently(ctx context.Context, cfg config.Config, log zerolog.Logger
 	}
 }
 
-// transient says whether waiting may cure a failed connect.
+// transient says whether waiting may cure a failed connect: not a
+// refusal of the credentials or the certificate, a URL that does not
+// parse, or a list that mixes websocket and plain servers. It reads the
+// cause alone, never the URL (a tls:// URL is no TLS error).
 func transient(err error) bool {
+	if errors.Is(err, nats.ErrMixingWebsocketSchemes) {
+		return false
+	}
 	msg := err.Error()
+	if ce, ok := errors.AsType[*connectError](err); ok {
+		if ce.badURL {
+			return false
+		}
+		msg = ce.msg
+	}
 	for _, permanent := range []string{"authorization", "authentication", "certificate", "x509", "tls:", "NATS_NKEY"} {
 		if strings.Contains(msg, permanent) {
 			return false
 		}
 	}
 	return true
-}
-
-// redactURL hides credentials in a NATS URL list.
-func redactURL(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		at, scheme := strings.LastIndex(p, "@"), strings.Index(p, "://")
-		if at >= 0 && scheme >= 0 && scheme < at {
-			parts[i] = p[:scheme+3] + "[redacted]" + p[at:]
-		}
-	}
-	return strings.Join(parts, ",")
 }
