@@ -147,3 +147,49 @@ func TestRetentionValues(t *testing.T) {
 		}
 	}
 }
+
+// TestNATSURLIsChecked: a NATS_URL that no wait can make work stops the
+// worker at start, with one line naming the variable and never the
+// password that may be in it; every form nats.go takes is accepted.
+func TestNATSURLIsChecked(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"nats://127.0.0.1:4222", "localhost:4222", "nats", "nats:4222", "nats:", "tls://nats.example.com:4443",
+		"ws://nats:8080, wss://nats2", "alice:s3cret@nats:4222", "nats://alice:s3c%40ret@nats:4222", "nats://t0ken@nats",
+		"nats://[::1]:4222", "[::1]", "NATS://nats:4222", "nats://a:4222,,nats://b:4222/", "nats://nats:65535"} {
+		environ := full()
+		environ["NATS_URL"] = ok
+		if _, err := config.Parse(environ, config.Worker); err != nil {
+			t.Errorf("NATS_URL=%s: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"localhost:abc", "port"},
+		{"nats://localhost:abc", "port"},
+		{"nats://localhost:0", "port"},
+		{"nats://localhost:65536", "port"},
+		{"localhost:+42", "port"},
+		{"nats://a:4222,b:x", "server 2 of 2 has a port"},
+		{"http://nats:4222", "scheme"},
+		{"nats+tls://nats:4222", "scheme"},
+		{"nats://:4222", "no host"},
+		{"nats://alice:s3cret@:4222", "no host"},
+		{"nats://alice:s3cret@nats:abc", "port"},
+		{"alice:s3cret", "port"},
+		{"nats://alice:s3c#ret@nats:4222", "does not parse"},
+		{"nats://alice:s3c/ret@nats:4222", "does not parse"},
+		{"nats://alice:s3c%zzret@nats:4222", "does not parse"},
+		{"nats://a:4222,ws://b:8080", "mixes"},
+		{" , ", "names no server"},
+	} {
+		environ := full()
+		environ["NATS_URL"] = tc.url
+		_, err := config.Parse(environ, config.Worker)
+		if err == nil || !strings.Contains(err.Error(), "NATS_URL") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NATS_URL=%s: err = %v, want one naming NATS_URL and saying %q", tc.url, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3c") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("NATS_URL=%s: err = %q, want one line without the password", tc.url, err)
+		}
+	}
+}

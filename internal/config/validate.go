@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,13 @@ func (c *Config) validate(needs Needs) error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if needs.NATS && c.NATSURL == "" {
 		bad("NATS_URL (or a NATS_CONTEXT with a url) is required: the NATS server(s) to use, e.g. nats://nats:4222 (only the demo command runs without it)")
+	}
+	if problem := checkNATSURL(c.NATSURL); problem != "" {
+		name := "NATS_URL"
+		if c.NATSContext != "" {
+			name = "NATS_URL (or the url of NATS_CONTEXT)"
+		}
+		bad("%s must be a comma-separated list of [nats|tls|ws|wss://][user:password@]host[:port]: %s", name, problem)
 	}
 	if needs.ChatHub {
 		if c.ChatHubBaseURL == "" {
@@ -127,4 +135,67 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkNATSURL says what is wrong with a NATS URL list, read as nats.go
+// reads it, or "" when nothing is (or the list is empty). A wrong URL is
+// retried for ever with growing waits, which cure nothing. The answer
+// never quotes the list, since a password may be in it (even where a host
+// or a port should be: alice:s3cret without "@host").
+func checkNATSURL(list string) string {
+	if list == "" {
+		return ""
+	}
+	var entries []string
+	for e := range strings.SplitSeq(list, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) == 0 {
+		return "it names no server"
+	}
+	websockets := 0
+	for i, e := range entries {
+		which := "the server"
+		if len(entries) > 1 {
+			which = fmt.Sprintf("server %d of %d", i+1, len(entries))
+		}
+		scheme, rest, ok := strings.Cut(e, "://")
+		if !ok {
+			scheme, rest = "nats", e
+		}
+		switch scheme = strings.ToLower(scheme); scheme {
+		case "nats", "tls":
+		case "ws", "wss":
+			websockets++
+		default:
+			return which + " has a scheme other than nats://, tls://, ws:// or wss://"
+		}
+		// The user information ends at the last "@", as nats.go reads it.
+		hostport := strings.TrimSuffix(rest[strings.LastIndex(rest, "@")+1:], "/")
+		host, port := hostport, ""
+		if i := strings.LastIndex(hostport, ":"); i >= 0 && !strings.HasSuffix(hostport, "]") {
+			host, port = hostport[:i], hostport[i+1:]
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if host == "" {
+			return which + " has no host"
+		}
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strings.Trim(port, "0123456789") != "" {
+				return which + " has a port that is not a number from 1 to 65535"
+			}
+		}
+		// What url.Parse, which nats.go uses, makes of it must be the same
+		// server: an unencoded "#" or "/" in a password cuts the URL short.
+		u, err := url.Parse(scheme + "://" + rest)
+		if err != nil || u.Hostname() != host || u.Port() != port || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+			return which + " does not parse as a URL (percent-encode @ : / ? # and % in a user name or password)"
+		}
+	}
+	if websockets > 0 && websockets < len(entries) {
+		return "it mixes websocket (ws://, wss://) and other servers, which NATS does not allow"
+	}
+	return ""
 }
