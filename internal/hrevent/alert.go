@@ -8,8 +8,8 @@ import (
 // AlertType is the CloudEvents type of the mass-offboarding guard's alert.
 const AlertType = "hr.operator.guard"
 
-// GuardAlert is the data of the alert an organization's guard sends when
-// it trips (CONTRACT §7).
+// GuardAlert is the data of the alert an organization's mass-offboarding
+// guard sends when it trips.
 type GuardAlert struct {
 	OrganizationID int    `json:"organizationId"`
 	Held           int    `json:"held"`

@@ -58,7 +58,8 @@ type Event struct {
 // time, and for equal times by id compared byte by byte.
 func (e Event) Before(o Event) bool { return Less(e.Time, e.ID, o.Time, o.ID) }
 
-// Less orders two events given by time and id, as CONTRACT §3 does.
+// Less orders two events given by time and id: by time, and for equal
+// times the greater id, compared byte by byte, is the later.
 func Less(t1 time.Time, id1 string, t2 time.Time, id2 string) bool {
 	if !t1.Equal(t2) {
 		return t1.Before(t2)

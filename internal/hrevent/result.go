@@ -12,7 +12,7 @@ import (
 // Outcome is the final word on one event.
 type Outcome string
 
-// The four outcomes of CONTRACT §2.
+// The four outcomes an event can have.
 const (
 	Applied  Outcome = "applied"
 	Skipped  Outcome = "skipped"
