@@ -212,3 +212,21 @@ func TestWhatWaitingCures(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestRedactURL: every server of a list loses its password or token, and
+// keeps the rest, so a log line can still say which server it means
+// (nats.go's ConnectedUrlRedacted leaves a token in place).
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"nats://nats:4222":                          "nats://nats:4222",
+		"alice:s3cret-pw@nats:4222":                 "alice:[redacted]@nats:4222",
+		"nats://t0ken-secret@nats:4222":             "nats://[redacted]@nats:4222",
+		"nats://a:4222, TLS://bob:p@ss@b:4443":      "nats://a:4222,tls://bob:[redacted]@b:4443",
+		"t0ken-secret@nats,wss://alice:s3c%40ret@w": "[redacted]@nats,wss://alice:[redacted]@w",
+	} {
+		if got := natsconn.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
