@@ -1,16 +1,15 @@
-// Package app wires the worker together: NATS, the ChatHub client, the
-// handlers and the HTTP endpoints. cmd/worker only parses the command line
-// and calls it.
+// Package app wires the worker together: NATS (package broker), the
+// ChatHub client and executor (package chathub), the pipeline (package
+// handlers) and the HTTP endpoints. cmd/worker only parses the command
+// line and calls it; the tools reuse its connections (Connect).
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,36 +21,36 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/buildinfo"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/handlers"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 	"github.com/chathub-operator-worker/worker/internal/metrics"
 	"github.com/chathub-operator-worker/worker/internal/natsconn"
-	"github.com/chathub-operator-worker/worker/internal/ratelimit"
 	"github.com/chathub-operator-worker/worker/internal/tracing"
 )
 
-// Worker is a running worker: the intake loop and the reconcile queue.
+// Worker is a running worker: a standby, or the active one that runs the
+// pipeline.
 type Worker struct {
-	cfg    config.Config
-	log    zerolog.Logger
-	nc     *nats.Conn
-	intake *broker.Intake
-	queue  *broker.Queue
-	http   *http.Server
-	ln     net.Listener
-	// closed is closed once the NATS connection is.
-	closed  chan struct{}
-	metrics *metrics.Metrics
-	store   *kvstore.Store
-	kv      jetstream.KeyValue
+	cfg     config.Config
+	log     zerolog.Logger
+	nc      *nats.Conn
 	js      jetstream.JetStream
-	wakes   jetstream.Consumer
-	// intakeCons is the intake's consumer, whose ack floor bounds purges.
-	intakeCons jetstream.Consumer
-	hub        *chathub.Client
-	// owner names this replica in leases and the drift check's turn.
-	owner string
+	objs    broker.Objects
+	store   *broker.Store
+	metrics *metrics.Metrics
+	hub     *chathub.Client
+	exec    *chathub.Executor
+	pipe    *handlers.Pipeline
+	leader  *broker.Leader
+	events  *broker.Consumer
+	wakes   *broker.Consumer
+	http    *http.Server
+	ln      net.Listener
+	// closed is closed once the NATS connection is.
+	closed chan struct{}
+	// name names this worker in the election and the drift check's turn.
+	name string
 	// tracer makes the spans; stopTracing flushes them at Close.
 	tracer      trace.TracerProvider
 	stopTracing func(context.Context) error
@@ -71,147 +70,104 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, options ...
 		}
 		w.tracer, w.stopTracing = tp, shutdown
 	}
-	opts := []nats.Option{
+	if err := w.connect(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := w.build(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	var err error
+	if w.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	w.http = &http.Server{Handler: w.routes(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	return w, nil
+}
+
+// connect connects to NATS (waiting for it at start) and creates or binds
+// the streams, consumers and bucket, trying again while NATS is degraded.
+func (w *Worker) connect(ctx context.Context) error {
+	nc, err := natsconn.ConnectPatiently(ctx, w.cfg, w.log,
 		nats.Name("chathub-operator-worker"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
-				log.Warn().Err(err).Msg("disconnected from NATS")
+				w.log.Warn().Err(err).Msg("disconnected from NATS")
 			}
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(w.closed) }),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("reconnected to NATS") }),
-	}
-	nc, err := natsconn.ConnectPatiently(ctx, cfg, log, opts...)
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			w.log.Info().Str("url", natsconn.RedactURL(nc.ConnectedUrl())).Msg("reconnected to NATS")
+		}))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w.nc = nc
 	if err := broker.CheckServer(nc.ConnectedServerVersion()); err != nil {
-		w.Close()
-		return nil, err
+		return err
 	}
 	// An ack that never comes (a server lost mid-publish) is an error
 	// after a while, not a wait forever.
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(5*time.Second))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("cannot use JetStream: %w", err)
+	if w.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(5*time.Second)); err != nil {
+		return fmt.Errorf("cannot use JetStream: %w", err)
 	}
-	names := broker.Names{EventsStream: cfg.EventsStream, ResultsStream: cfg.ResultsStream, SchedulesStream: cfg.SchedulesStream,
-		AlertsStream: cfg.AlertsStream, Consumer: cfg.ConsumerName, Bucket: cfg.KVBucket}
-	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	objs, err := broker.Setup(setupCtx, js, names, cfg.JSReplicas, cfg.AckWait,
-		broker.Retention{Events: cfg.EventsMaxAge.Duration(), Results: cfg.ResultsMaxAge.Duration()}, log)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	w.metrics = metrics.New()
-	hub, err := w.chatHub(objs.KV)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	validator, err := hrevent.NewValidator()
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	host, _ := os.Hostname()
-	w.owner, w.kv, w.hub = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()), objs.KV, hub
-	w.js, w.wakes, w.intakeCons = js, objs.Wakes, objs.Intake
-	hcfg := handlers.Config{
-		Owner:        w.owner,
-		BatchMaxSize: cfg.BatchMaxSize,
-		BatchMaxWait: cfg.BatchMaxWait,
-		LeaseTTL:     cfg.LeaseTTL,
-		MaxAttempts:  cfg.RetryMaxAttempts,
-		RetryBase:    cfg.RetryBaseDelay,
-		RetryMax:     cfg.RetryMaxDelay,
-		RateLimit:    cfg.ChatHubRateLimit,
-		Guard:        cfg.Guard,
-		// A burst is counted whole once no new deactivation began to
-		// wait for five batch windows.
-		GuardSettle: 5 * cfg.BatchMaxWait,
-		Metrics:     w.metrics,
-		Tracer:      w.tracer.Tracer(tracing.Name),
-	}
-	w.store = kvstore.New(js, objs.KV)
-	intake, reconciler := handlers.New(hcfg, handlers.Ports{
-		Store: w.store, ChatHub: hub, Results: broker.NewResults(js, w.metrics), Wakes: broker.NewSchedules(js, cfg.SchedulesStream),
-		Events: broker.NewEvents(js, cfg.EventsStream), Guards: w.store, Alerts: broker.NewAlerts(js),
-	}, validator, log)
-	// While ChatHub refuses the token, a renewed token file (a Secret
-	// updated in place) is picked up without a restart.
-	probe := func(ctx context.Context, org int) error {
-		if cfg.ChatHubTokenFile != "" {
-			if raw, err := os.ReadFile(cfg.ChatHubTokenFile); err == nil {
-				if err := hub.SetToken(string(raw)); err != nil {
-					return fmt.Errorf("CHATHUB_TOKEN_FILE: %w", err)
-				}
-			}
-		}
-		return hub.CheckToken(ctx, org)
-	}
-	w.intake = broker.NewIntake(objs.Intake, intake, broker.IntakeOptions{
-		BatchMaxEvents: min(10*cfg.BatchMaxSize, 1000),
-		BatchMaxWait:   cfg.BatchMaxWait,
-		Metrics:        w.metrics,
-	}, log)
-	w.queue = broker.NewQueue(objs.Changes, objs.Wakes, objs.Intake, reconciler, probe, broker.QueueOptions{
-		RoundMax:      min(10*cfg.BatchMaxSize, 1000),
-		Settle:        cfg.BatchMaxWait,
-		ShutdownGrace: cfg.ShutdownGrace,
-		IntakeInHand:  w.intake.InHand,
-		Metrics:       w.metrics,
-	}, log)
-
-	w.ln, err = net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
-	}
-	w.http = &http.Server{Handler: w.routes(), ReadHeaderTimeout: 5 * time.Second}
-	return w, nil
+	w.objs, err = setupPatiently(ctx, w.js, w.cfg, w.log)
+	return err
 }
 
-// Addr is where the HTTP endpoints listen.
-func (w *Worker) Addr() string { return w.ln.Addr().String() }
-
-// Run serves until ctx is done, then shuts down in order: stop taking
-// events, finish or hand back the batch in flight, flush, close.
-func (w *Worker) Run(ctx context.Context) error {
-	go func() {
-		if err := w.http.Serve(w.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			w.log.Error().Err(err).Msg("HTTP server")
-		}
-	}()
-	w.log.Info().Str("version", buildinfo.Version).Str("http", w.Addr()).Str("nats", w.nc.ConnectedUrlRedacted()).
-		Float64("chathub_rate_limit", w.cfg.ChatHubRateLimit).Int("batch_max_size", w.cfg.BatchMaxSize).Msg("worker started")
-	var wg sync.WaitGroup
-	var intakeErr error
-	wg.Go(func() { intakeErr = w.intake.Run(ctx) })
-	wg.Go(func() { w.intake.WatchBacklog(ctx) })
-	wg.Go(func() { w.watchState(ctx) })
-	wg.Go(func() { w.checkDrift(ctx, w.kv, w.hub) })
-	wg.Go(func() { w.purgeEvents(ctx) })
-	err := w.queue.Run(ctx)
-	wg.Wait()
-	w.Close()
-	w.log.Info().Msg("worker stopped")
-	return errors.Join(err, intakeErr)
+// build makes the pieces: the ChatHub client and executor, the store, the
+// pipeline, the election and the consumers.
+func (w *Worker) build() error {
+	cfg := w.cfg
+	w.metrics = metrics.New()
+	host, _ := os.Hostname()
+	w.name = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano())
+	w.store = broker.NewStore(w.js, w.objs.KV)
+	hub, err := w.chatHub()
+	if err != nil {
+		return err
+	}
+	w.hub = hub
+	validator, err := hrevent.NewValidator()
+	if err != nil {
+		return err
+	}
+	w.pipe = handlers.New(handlers.Config{
+		Policy:      employee.Policy{MaxAttempts: cfg.RetryMaxAttempts, Base: cfg.RetryBaseDelay, Max: cfg.RetryMaxDelay},
+		Guard:       cfg.Guard,
+		GuardSettle: 5 * cfg.BatchMaxWait,
+		AckWait:     cfg.AckWait,
+		Metrics:     w.metrics,
+		Tracer:      w.tracer.Tracer(tracing.Name),
+	}, handlers.Ports{
+		Store: w.store, Intents: w.store, Guards: w.store, Alerts: broker.NewAlerts(w.js),
+		Results: broker.NewResults(w.js, w.metrics), Wakes: broker.NewSchedules(w.js, cfg.SchedulesStream),
+		Events: broker.NewEvents(w.js, cfg.EventsStream), Probe: w.probe,
+	}, validator, w.log)
+	w.exec = chathub.NewExecutor(hub, w.store, chathub.ExecutorOptions{
+		BatchMaxSize: cfg.BatchMaxSize, BatchMaxWait: cfg.BatchMaxWait, Busy: w.pipe.Busy,
+		Intents: w.pipe.Intents(), Adopted: w.metrics.Adopted, Synchronized: w.metrics.SynchronizeBatch,
+		DriftFound: func(kind string) { w.metrics.DriftFound(kind, 1) },
+	}, w.log)
+	w.pipe.SetChatHub(w.exec)
+	w.leader = broker.NewLeader(w.nc, w.objs.KV, w.name, cfg.LeaseTTL, w.log)
+	w.events = broker.NewConsumer(w.objs.Intake, w.nc, w.log)
+	w.wakes = broker.NewConsumer(w.objs.Wakes, w.nc, w.log)
+	return nil
 }
 
 // chatHub builds the ChatHub client with the deployment-wide rate limit,
-// kept in the bucket every replica shares.
-func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
+// kept in the bucket every process of the deployment shares.
+func (w *Worker) chatHub() (*chathub.Client, error) {
 	cfg := w.cfg
 	limiter := chathub.Limiter(chathub.NewPacer(cfg.ChatHubRateLimit, cfg.ChatHubRateMargin))
 	if cfg.ChatHubRateLimit > 0 && cfg.ChatHubRateScope == "deployment" {
-		shared, err := ratelimit.NewShared(kv, cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)
+		shared, err := broker.NewShared(w.objs.KV, cfg.ChatHubRateLimit, cfg.ChatHubRateMargin)
 		if err != nil {
 			return nil, fmt.Errorf("CHATHUB_RATE_LIMIT: %w", err)
 		}
@@ -219,6 +175,7 @@ func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
 	}
 	return chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
 		chathub.WithLimiter(limiter),
+		chathub.WithAllowInsecure(cfg.ChatHubAllowInsecure),
 		chathub.WithCallObserver(w.metrics.Call),
 		chathub.WithWaitObserver(w.metrics.LimiterWait),
 		chathub.WithTimeout(cfg.ChatHubTimeout),
@@ -226,69 +183,26 @@ func (w *Worker) chatHub(kv jetstream.KeyValue) (*chathub.Client, error) {
 		chathub.WithTracer(w.tracer.Tracer(tracing.Name)))
 }
 
-// Close releases the connection and the HTTP server.
-func (w *Worker) Close() {
-	if w.http != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = w.http.Shutdown(shutdownCtx)
-		cancel()
-	} else if w.ln != nil {
-		w.ln.Close()
-	}
-	if w.nc != nil {
-		// Drain flushes pending publishes and acks before closing.
-		if err := w.nc.Drain(); err != nil {
-			w.nc.Close()
-		}
-		select {
-		case <-w.closed:
-		case <-time.After(10 * time.Second):
-			w.nc.Close()
+// probe asks ChatHub whether it accepts the token again, about an
+// organization a refused call was for. While ChatHub refuses it, a
+// renewed token file (a Secret updated in place) is picked up without a
+// restart.
+func (w *Worker) probe(ctx context.Context, org int) error {
+	if w.cfg.ChatHubTokenFile != "" {
+		if raw, err := os.ReadFile(w.cfg.ChatHubTokenFile); err == nil {
+			if err := w.hub.SetToken(string(raw)); err != nil {
+				return fmt.Errorf("CHATHUB_TOKEN_FILE: %w", err)
+			}
 		}
 	}
-	if w.stopTracing != nil {
-		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := w.stopTracing(flushCtx); err != nil {
-			w.log.Warn().Err(err).Msg("cannot flush the last spans")
-		}
-		cancel()
-		w.stopTracing = nil
-	}
+	return w.hub.CheckToken(ctx, org)
 }
 
-func (w *Worker) routes() http.Handler {
-	mux := http.NewServeMux()
-	// A batch's ChatHub work ends within 3/4 of the lease, its saving and
-	// results soon after; a loop silent for longer than the lease is stuck.
-	stuckAfter := w.cfg.LeaseTTL + time.Minute
-	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
-		if err := errors.Join(w.intake.Alive(stuckAfter), w.queue.Alive(stuckAfter)); err != nil {
-			http.Error(rw, "stuck: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(rw, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
-		if err := w.ready(); err != nil {
-			http.Error(rw, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(rw, "ready")
-	})
-	mux.Handle("GET /metrics", w.metrics.Handler())
-	return mux
-}
+// Addr is where the HTTP endpoints listen.
+func (w *Worker) Addr() string { return w.ln.Addr().String() }
 
-// ready says why the worker cannot do its work now, or nil.
-func (w *Worker) ready() error {
-	switch {
-	case !w.nc.IsConnected():
-		return errors.New("not connected to NATS")
-	case !w.intake.Bound():
-		return errors.New("not bound to the consumer")
-	}
-	return w.queue.Ready()
-}
+// Leads reports whether this worker is the active one.
+func (w *Worker) Leads() bool { return w.leader != nil && w.leader.Leads() }
 
 // Kill drops the NATS connection without draining, as a crash would: no
 // ack, result or record write gets out after it. Run still has to be

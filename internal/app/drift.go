@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/drift"
 )
 
@@ -26,7 +27,8 @@ type driftPeriod struct {
 // driftKey to it (a revision-checked write) runs the check; the others
 // wait for the next interval. A replica that starts in an interval whose
 // check has not run runs it at once.
-func (w *Worker) checkDrift(ctx context.Context, kv jetstream.KeyValue, hub drift.Lister) {
+func (w *Worker) checkDrift(ctx context.Context) {
+	kv, hub := w.objs.KV, w.hub
 	interval := w.cfg.ReconcileInterval
 	if interval <= 0 {
 		return
@@ -52,7 +54,7 @@ func (w *Worker) checkDrift(ctx context.Context, kv jetstream.KeyValue, hub drif
 
 // takePeriod says whether this replica is the one to check in period.
 func (w *Worker) takePeriod(ctx context.Context, kv jetstream.KeyValue, period int64) bool {
-	data, _ := json.Marshal(driftPeriod{Period: period, Owner: w.owner, Start: time.Now().Unix()})
+	data, _ := json.Marshal(driftPeriod{Period: period, Owner: w.name, Start: time.Now().Unix()})
 	entry, err := kv.Get(ctx, driftKey)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -73,7 +75,8 @@ func (w *Worker) takePeriod(ctx context.Context, kv jetstream.KeyValue, period i
 // runDrift runs one check and reports it in logs and metrics.
 func (w *Worker) runDrift(ctx context.Context, hub drift.Lister, period int64, pause time.Duration) {
 	start := time.Now()
-	reports, err := drift.Check(ctx, w.store, hub, drift.Options{Apply: w.cfg.ReconcileApply, Pause: pause})
+	reports, err := drift.Check(ctx, w.store, hub, broker.NewSchedules(w.js, w.cfg.SchedulesStream),
+		drift.Options{Apply: w.cfg.ReconcileApply, Pause: pause})
 	counts := map[int]map[string]int{}
 	found := 0
 	for _, rep := range reports {

@@ -40,7 +40,7 @@ func (w *Worker) watchState(ctx context.Context) {
 // readWakeups sets the wake-up gauges: scheduled (waiting for their time)
 // and due (fired, not yet handled by a reconciler).
 func (w *Worker) readWakeups(ctx context.Context) {
-	ci, err := w.wakes.Info(ctx)
+	ci, err := w.objs.Wakes.Info(ctx)
 	if err != nil {
 		return
 	}
@@ -71,13 +71,34 @@ func (w *Worker) purgeEvents(ctx context.Context) {
 		case <-time.After(every):
 		}
 		purgeCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		n, err := broker.PurgeTakenIn(purgeCtx, w.js, w.cfg.EventsStream, w.intakeCons, age, time.Now())
+		n, err := broker.PurgeTakenIn(purgeCtx, w.js, w.cfg.EventsStream, w.objs.Intake, age, time.Now())
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
 			w.log.Warn().Err(err).Msg("cannot purge old events")
 		case n > 0:
 			w.log.Info().Uint64("events", n).Str("stream", w.cfg.EventsStream).Msg("purged events taken in and older than EVENTS_MAX_AGE")
+		}
+	}
+}
+
+// backlogEvery is how often the intake consumer's backlog is read for
+// metrics.
+const backlogEvery = 5 * time.Second
+
+// watchBacklog reads the intake consumer's pending and ack-pending counts
+// into the metrics until ctx is done.
+func (w *Worker) watchBacklog(ctx context.Context) {
+	for {
+		infoCtx, cancel := context.WithTimeout(ctx, backlogEvery)
+		if info, err := w.objs.Intake.Info(infoCtx); err == nil {
+			w.metrics.Backlog(info.NumPending, uint64(info.NumAckPending))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backlogEvery):
 		}
 	}
 }

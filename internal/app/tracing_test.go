@@ -16,8 +16,8 @@ import (
 )
 
 // TestTracing: an event that carries a traceparent gets a result that
-// continues its trace; the intake, the reconcile and the ChatHub calls
-// are spans of it or linked to it; an event without one gets a result
+// continues its trace; the intake, the look and the ChatHub calls are
+// spans of it or linked to it; an event without one gets a result
 // without one.
 func TestTracing(t *testing.T) {
 	t.Parallel()
@@ -43,8 +43,8 @@ func TestTracing(t *testing.T) {
 	if tp2 := results["hire-2"].TraceParent; tp2 != "" {
 		t.Errorf("an event without traceparent got a result with %q", tp2)
 	}
-	// Spans end after the work they time: the intake's after its records
-	// are written, the round's after its results are published.
+	// Spans end after the work they time: the intake's once its event is
+	// queued, the look's once its record is saved.
 	var spans tracetest.SpanStubs
 	var intake tracetest.SpanStub
 	byName := map[string][]tracetest.SpanStub{}
@@ -59,8 +59,8 @@ func TestTracing(t *testing.T) {
 				intake = s
 			}
 		}
-		return intake.Name != "" && len(byName["reconcile round"]) > 0
-	}, "the intake span of the traced event and a round's span")
+		return intake.Name != "" && len(byName["look"]) > 0
+	}, "the intake span of the traced event and a look's span")
 	if intake.Parent.SpanID().String() != parentID {
 		t.Fatalf("the intake span does not continue the event's trace; spans: %v", names(spans))
 	}
@@ -72,15 +72,24 @@ func TestTracing(t *testing.T) {
 		}
 	}
 	if !reconciled {
-		t.Errorf("no reconcile span is the intake span's child, linked to its round, with the result's span id; spans: %v", names(spans))
+		t.Errorf("no reconcile span is the intake span's child, linked to its look, with the result's span id; spans: %v", names(spans))
 	}
-	if len(byName["reconcile round"]) == 0 || len(byName["chathub synchronize"]) == 0 || len(byName["chathub list"]) == 0 {
-		t.Errorf("rounds and ChatHub calls are not traced; spans: %v", names(spans))
+	if len(byName["look"]) == 0 || len(byName["chathub synchronize"]) == 0 || len(byName["chathub list"]) == 0 {
+		t.Errorf("looks and ChatHub calls are not traced; spans: %v", names(spans))
 	}
+	// The calls that make hires are spans of the batch that made them,
+	// linked to the looks that asked for them.
 	for _, s := range byName["chathub synchronize"] {
 		if !s.Parent.IsValid() {
-			t.Errorf("a ChatHub call outside a round: %+v", s.Name)
+			t.Errorf("a ChatHub call outside its batch: %+v", s.Name)
 		}
+	}
+	linked := false
+	for _, s := range byName["chathub ensure"] {
+		linked = linked || len(s.Links) > 0
+	}
+	if !linked {
+		t.Errorf("no batch of hires is linked to the looks that asked for it; spans: %v", names(spans))
 	}
 }
 

@@ -8,14 +8,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/chathub-operator-worker/worker/internal/handlers"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
-// Schedules asks JetStream to wake the reconciler for an employee at a
-// time: message schedules on <stream>.at.<key>, which the server fires as
-// a message on <stream>.wake.<key>. When one fires, the server purges the
+// Schedules asks JetStream to wake the worker for an employee at a time:
+// message schedules on <stream>.at.<token>, which the server fires as a
+// message on <stream>.wake.<token>. When one fires, the server purges the
 // employee's schedules, the later ones too; the look the wake-up brings
 // schedules again what the record still waits for. A wake-up replaces one
 // not yet consumed. The schedules live in the stream, so they survive
@@ -34,29 +31,37 @@ func NewSchedules(js jetstream.JetStream, stream string) *Schedules {
 // AtSubject and WakeSubject are the subjects of an employee's schedule and
 // of the message it fires.
 func AtSubject(stream, employeeID string) string {
-	return stream + ".at." + kvstore.Token(employeeID)
+	return stream + ".at." + Token(employeeID)
 }
 
 func WakeSubject(stream, employeeID string) string {
-	return stream + ".wake." + kvstore.Token(employeeID)
+	return stream + ".wake." + Token(employeeID)
 }
 
-// WakeAll schedules the wake-ups at once and waits until each is stored.
-func (s *Schedules) WakeAll(ctx context.Context, wakes []handlers.Wake) []error {
-	msgs := make([]*nats.Msg, len(wakes))
-	errs := make([]error, len(wakes))
-	for i, w := range wakes {
-		m := nats.NewMsg(AtSubject(s.stream, w.EmployeeID))
-		// Nanoseconds: the server fires at the instant given, so a change
-		// dated 09:00:00.5 is not applied half a second early.
-		m.Header.Set(jetstream.ScheduleHeader, "@at "+w.At.UTC().Format(time.RFC3339Nano))
-		m.Header.Set(jetstream.ScheduleTargetHeader, WakeSubject(s.stream, w.EmployeeID))
-		// A wake-up not yet consumed is replaced, not added to.
-		m.Header.Set(jetstream.ScheduleRollupHeader, jetstream.MsgRollupSubject)
-		msgs[i] = m
+// WakeAt schedules a wake-up for the employee at at.
+func (s *Schedules) WakeAt(ctx context.Context, employeeID string, at time.Time) error {
+	m := nats.NewMsg(AtSubject(s.stream, employeeID))
+	// Nanoseconds: the server fires at the instant given, so a change
+	// dated 09:00:00.5 is not applied half a second early.
+	m.Header.Set(jetstream.ScheduleHeader, "@at "+at.UTC().Format(time.RFC3339Nano))
+	m.Header.Set(jetstream.ScheduleTargetHeader, WakeSubject(s.stream, employeeID))
+	// A wake-up not yet consumed is replaced, not added to.
+	m.Header.Set(jetstream.ScheduleRollupHeader, jetstream.MsgRollupSubject)
+	if _, err := s.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("cannot schedule a wake-up: %w", err)
 	}
-	publishAll(ctx, s.js, msgs, errs)
-	return errs
+	return nil
+}
+
+// Poke wakes the worker for the employee now: a tool that changed what the
+// worker must do (a guard decision, a corrected record) asks for a look.
+func (s *Schedules) Poke(ctx context.Context, employeeID string) error {
+	m := nats.NewMsg(WakeSubject(s.stream, employeeID))
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	if _, err := s.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("cannot wake the worker for the employee: %w", err)
+	}
+	return nil
 }
 
 // Events reads input messages back from HR_EVENTS.

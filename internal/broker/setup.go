@@ -15,8 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
-
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // Names are the JetStream objects the worker uses.
@@ -39,8 +37,10 @@ const (
 // Consumer settings, chosen for a ChatHub that may be slow or away for an
 // hour. MaxDeliver is unlimited: the worker itself turns a spent retry
 // policy into a failed result, so no event ever vanishes without one.
+// MaxAckPending leaves room for the messages the pipeline holds while it
+// works on them (HoldMax) and what the client pulls ahead.
 const (
-	MaxAckPending = 8192
+	MaxAckPending = 32768
 	// ResultsDuplicates is the dedup window of HR_RESULTS, at least the
 	// contract's 10 minutes.
 	ResultsDuplicates = 20 * time.Minute
@@ -69,9 +69,6 @@ const EventsDescription = "chathub-operator-worker: HR events; events taken in a
 type Objects struct {
 	// Intake is the durable consumer of HR_EVENTS.
 	Intake jetstream.Consumer
-	// Changes is the consumer of the bucket's employee records: every
-	// record written is a message to reconcile.
-	Changes jetstream.Consumer
 	// Wakes is the consumer of the wake-ups the schedules fire.
 	Wakes jetstream.Consumer
 	KV    jetstream.KeyValue
@@ -155,9 +152,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, n Names, replicas int, a
 	if o.KV, err = ensureBucket(ctx, js, n.Bucket, replicas, log); err != nil {
 		return o, err
 	}
-	if o.Changes, err = consumer("KV_"+n.Bucket, kvstore.ChangesSubject(n.Bucket), "employee records to reconcile"); err != nil {
-		return o, err
-	}
+	retireChanges(ctx, js, "KV_"+n.Bucket, n.Consumer, log)
 	if o.Wakes, err = consumer(n.SchedulesStream, n.SchedulesStream+".wake.>", "wake-ups to reconcile"); err != nil {
 		return o, err
 	}
@@ -192,10 +187,39 @@ func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 	if err != nil {
 		return nil, fmt.Errorf("cannot bind consumer %s on %s: %w", cfg.Durable, stream, err)
 	}
-	if p := cons.CachedInfo().Config.AckPolicy; p != jetstream.AckExplicitPolicy {
-		return nil, fmt.Errorf("consumer %s on %s has ack policy %s; the worker needs explicit acks", cfg.Durable, stream, p)
+	have := cons.CachedInfo().Config
+	if have.AckPolicy != jetstream.AckExplicitPolicy {
+		return nil, fmt.Errorf("consumer %s on %s has ack policy %s; the worker needs explicit acks", cfg.Durable, stream, have.AckPolicy)
+	}
+	if strings.HasPrefix(have.Description, ourPrefix) && (have.AckWait != cfg.AckWait || have.MaxAckPending < cfg.MaxAckPending) {
+		// A consumer an earlier version created: it gets this version's
+		// AckWait (how soon a crashed worker's messages come back) and
+		// room for what the pipeline holds.
+		have.AckWait, have.MaxAckPending = cfg.AckWait, max(have.MaxAckPending, cfg.MaxAckPending)
+		if updated, err := js.UpdateConsumer(ctx, stream, have); err == nil {
+			cons = updated
+			log.Info().Str("stream", stream).Str("consumer", cfg.Durable).Str("ack_wait", cfg.AckWait.String()).Msg("updated consumer")
+		} else {
+			log.Warn().Err(err).Str("stream", stream).Str("consumer", cfg.Durable).Msg("cannot update consumer; keeping it as it is")
+		}
 	}
 	return cons, nil
+}
+
+// ourPrefix begins the description of everything the worker creates.
+const ourPrefix = "chathub-operator-worker:"
+
+// retireChanges deletes the consumer of record changes that earlier
+// versions created on the bucket's stream: this version keeps no queue
+// there, and the consumer would only pile up pending messages.
+func retireChanges(ctx context.Context, js jetstream.JetStream, stream, durable string, log zerolog.Logger) {
+	cons, err := js.Consumer(ctx, stream, durable)
+	if err != nil || !strings.HasPrefix(cons.CachedInfo().Config.Description, ourPrefix) {
+		return
+	}
+	if err := js.DeleteConsumer(ctx, stream, durable); err == nil {
+		log.Info().Str("stream", stream).Str("consumer", durable).Msg("deleted the record-change consumer of an earlier version")
+	}
 }
 
 func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, log zerolog.Logger) (jetstream.KeyValue, error) {

@@ -33,8 +33,10 @@ type Operator struct {
 // Faults are injected into answers. Rates are shares of calls, 0 to 1,
 // drawn independently per call. The zero value injects nothing.
 type Faults struct {
-	// Latency delays every answer.
-	Latency time.Duration
+	// Latency delays every answer; with LatencyMax above it, each answer
+	// is delayed by a time drawn evenly between the two, as a real API's
+	// answers vary.
+	Latency, LatencyMax time.Duration
 	// ErrorRate answers 503 without acting.
 	ErrorRate float64
 	// ThrottleRate answers 429 without acting.
@@ -208,10 +210,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	f, fault := s.admit(endpoint, r)
-	if f.Latency > 0 {
+	f, fault, delay := s.admit(endpoint, r)
+	if delay > 0 {
 		select {
-		case <-time.After(f.Latency):
+		case <-time.After(delay):
 		case <-r.Context().Done():
 			return
 		}
@@ -230,9 +232,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// admit counts the call and decides, under the lock, which fault (if any)
-// answers it instead of the endpoint.
-func (s *Server) admit(endpoint string, r *http.Request) (Faults, func(http.ResponseWriter)) {
+// admit counts the call, decides which fault (if any) answers it instead
+// of the endpoint, and how long the answer is delayed.
+func (s *Server) admit(endpoint string, r *http.Request) (Faults, func(http.ResponseWriter), time.Duration) {
+	f, fault := s.decide(endpoint, r)
+	delay := f.Latency
+	if f.LatencyMax > f.Latency {
+		s.mu.Lock()
+		delay += time.Duration(s.rng.Int64N(int64(f.LatencyMax - f.Latency)))
+		s.mu.Unlock()
+	}
+	return f, fault, delay
+}
+
+// decide counts the call and decides, under the lock, which fault (if
+// any) answers it instead of the endpoint.
+func (s *Server) decide(endpoint string, r *http.Request) (Faults, func(http.ResponseWriter)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()

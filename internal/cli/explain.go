@@ -9,33 +9,74 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/employee"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
+	"github.com/chathub-operator-worker/worker/internal/guard"
 )
 
 // explanation is what explain says of one employee.
 type explanation struct {
-	EmployeeID     string              `json:"employeeId"`
-	OrganizationID int                 `json:"organizationId"`
-	Desired        string              `json:"desired"`
-	Ahead          []employee.Ahead    `json:"ahead"`
-	Operator       operatorView        `json:"operator"`
-	Waiting        []waiting           `json:"waiting"`
-	Recent         []employee.Resolved `json:"recent"`
-	Guard          *employee.Guarded   `json:"guard,omitempty"`
-	Retry          *employee.Retry     `json:"retry,omitempty"`
-	Lease          *employee.Lease     `json:"lease,omitempty"`
-	Failure        string              `json:"failure,omitempty"`
-	Next           string              `json:"next"`
+	EmployeeID     string         `json:"employeeId"`
+	OrganizationID int            `json:"organizationId"`
+	Desired        string         `json:"desired"`
+	Ahead          []ahead        `json:"ahead"`
+	Operator       operatorView   `json:"operator"`
+	Retired        []retiredView  `json:"retired,omitempty"`
+	Waiting        []waiting      `json:"waiting"`
+	Recent         []resolvedView `json:"recent"`
+	Guard          *guardView     `json:"guard,omitempty"`
+	Retry          *retryView     `json:"retry,omitempty"`
+	Failure        string         `json:"failure,omitempty"`
+	Next           string         `json:"next"`
 }
 
 type operatorView struct {
-	ID       int64  `json:"id,omitempty"`
-	Recorded string `json:"recorded"`
-	ChatHub  string `json:"chathub"`
-	Pending  string `json:"pendingCreate,omitempty"`
+	ID             int64  `json:"id,omitempty"`
+	OrganizationID int    `json:"organizationId,omitempty"`
+	Recorded       string `json:"recorded"`
+	ChatHub        string `json:"chathub"`
+	// Relist: ChatHub is listed afresh before the next create (an
+	// operator vanished, or a create's outcome is unknown).
+	Relist bool `json:"relist,omitempty"`
+}
+
+// retiredView is an operator of an organization the employee left, still
+// to delete.
+type retiredView struct {
+	ID             int64  `json:"id"`
+	OrganizationID int    `json:"organizationId"`
+	Recorded       string `json:"recorded"`
+}
+
+type ahead struct {
+	At             time.Time `json:"at"`
+	Event          string    `json:"event"`
+	Kind           string    `json:"kind"`
+	State          string    `json:"state"`
+	OrganizationID int       `json:"organizationId"`
+}
+
+type resolvedView struct {
+	ID      string    `json:"id"`
+	Seq     uint64    `json:"seq"`
+	Outcome string    `json:"outcome"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+type guardView struct {
+	Since time.Time `json:"since"`
+	Held  uint64    `json:"held"`
+	// Decision is a person's decision about the trip that holds it.
+	Decision *guard.Decision `json:"decision,omitempty"`
+}
+
+type retryView struct {
+	Attempts int       `json:"attempts"`
+	NextAt   time.Time `json:"nextAt"`
+	Err      string    `json:"err"`
 }
 
 type waiting struct {
@@ -76,14 +117,19 @@ func Explain(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
 	}
-	rec, rev, err := kvstore.New(js, kv).Get(opCtx, ids[0])
+	store := broker.NewStore(js, kv)
+	rec, rev, err := store.Get(opCtx, ids[0])
 	if err != nil {
 		return err
 	}
 	if rev == 0 {
 		return fmt.Errorf("employee %q is unknown: no event of theirs has been taken in", ids[0])
 	}
-	x := explain(rec, time.Now())
+	st, _, err := store.State(opCtx, rec.Org)
+	if err != nil {
+		return err
+	}
+	x := explain(rec, st, time.Now())
 	x.Operator.ChatHub = listedStatus(opCtx, cfg, rec)
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(x)
@@ -92,32 +138,58 @@ func Explain(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// explain reads what the record says.
-func explain(rec employee.Record, now time.Time) explanation {
-	x := explanation{EmployeeID: rec.EmployeeID, OrganizationID: rec.OrganizationID, Recent: rec.Recent,
-		Guard: rec.Guard, Retry: rec.Retry, Lease: rec.Lease, Failure: rec.Failure, Next: rec.NextAction(now)}
-	x.Desired, x.Ahead = rec.Timeline(now)
-	x.Operator = operatorView{ID: rec.OperatorID, Recorded: "none"}
-	if rec.OperatorID != 0 {
-		x.Operator.Recorded = rec.OperatorStatus.String()
+// explain reads what the record says, and the guard of the employee's
+// organization.
+func explain(rec employee.Record, st guard.State, now time.Time) explanation {
+	x := explanation{EmployeeID: rec.EmployeeID, OrganizationID: rec.Org, Failure: rec.Failure,
+		Next: rec.NextAction(now, storedGate{st}), Ahead: []ahead{}, Waiting: []waiting{}, Recent: []resolvedView{}}
+	desired, later := rec.Timeline(now)
+	x.Desired = desired.String()
+	for _, a := range later {
+		x.Ahead = append(x.Ahead, ahead{At: a.At, Event: a.Event, Kind: string(a.Kind), State: a.State.String(), OrganizationID: a.Org})
 	}
-	if rec.Pending != nil {
-		x.Operator.Pending = rec.Pending.Name
+	x.Operator = operatorView{ID: rec.Operator.ID, OrganizationID: rec.Operator.Org, Recorded: "none", Relist: rec.Relist}
+	if rec.Operator.ID != 0 {
+		x.Operator.Recorded = rec.Operator.Status.String()
+	}
+	for _, o := range rec.Retired {
+		x.Retired = append(x.Retired, retiredView{ID: o.ID, OrganizationID: o.Org, Recorded: o.Status.String()})
 	}
 	for _, o := range rec.Owed {
 		scheduled := slices.ContainsFunc(rec.Scheduled, func(c employee.Change) bool { return c.ID == o.ID })
 		x.Waiting = append(x.Waiting, waiting{o.ID, string(o.Kind), o.Time, o.Seq, o.Attempts, scheduled})
 	}
-	if x.Ahead == nil {
-		x.Ahead = []employee.Ahead{}
+	for _, r := range rec.Recent {
+		x.Recent = append(x.Recent, resolvedView{r.ID, r.Seq, string(r.Outcome), r.Reason, r.At})
 	}
-	if x.Waiting == nil {
-		x.Waiting = []waiting{}
+	if g := rec.Guard; g != nil {
+		x.Guard = &guardView{Since: g.Since, Held: g.Held}
+		if d, ok := st.Decided(g.Held); ok {
+			x.Guard.Decision = &d
+		}
 	}
-	if x.Recent == nil {
-		x.Recent = []employee.Resolved{}
+	if r := rec.Retry; r != nil {
+		x.Retry = &retryView{r.Attempts, r.NextAt, r.Err}
 	}
 	return x
+}
+
+// storedGate is the mass-offboarding guard as its state in the store
+// tells it: a trip waiting for a person holds every deactivation of the
+// organization.
+type storedGate struct{ st guard.State }
+
+func (g storedGate) Admit(_ int, _ string, held uint64, _ time.Time) guard.Verdict {
+	if held != 0 {
+		if d, ok := g.st.Decided(held); ok {
+			return guard.Verdict{Rejected: !d.Approve}
+		}
+		return guard.Verdict{Held: held}
+	}
+	if g.st.Tripped != nil {
+		return guard.Verdict{Held: g.st.Tripped.Gen}
+	}
+	return guard.Verdict{}
 }
 
 // listedStatus asks ChatHub (one list call) what it holds for the
@@ -126,18 +198,18 @@ func listedStatus(ctx context.Context, cfg config.Config, rec employee.Record) s
 	if cfg.ChatHubBaseURL == "" || cfg.ChatHubToken == "" {
 		return "not asked: set CHATHUB_BASE_URL and CHATHUB_TOKEN (or CHATHUB_TOKEN_FILE)"
 	}
-	if rec.OperatorID == 0 {
+	if rec.Operator.ID == 0 {
 		return "no operator to look for"
 	}
 	hub, err := hubClient(cfg)
 	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	ops, err := hub.ListOperators(ctx, rec.OrganizationID)
+	ops, err := hub.ListOperators(ctx, rec.Operator.Org)
 	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	op, ok := chathub.FindByID(ops, rec.OperatorID)
+	op, ok := chathub.FindByID(ops, rec.Operator.ID)
 	if !ok {
 		return "not listed: ChatHub does not know this operator"
 	}
@@ -153,12 +225,15 @@ func (x explanation) print(w io.Writer) {
 	fmt.Fprintf(w, "desired:   %s\n", strings.Join(desired, "; "))
 	op := "none"
 	if x.Operator.ID != 0 {
-		op = fmt.Sprintf("%d, %s as recorded; ChatHub: %s", x.Operator.ID, x.Operator.Recorded, x.Operator.ChatHub)
+		op = fmt.Sprintf("%d in organization %d, %s as recorded; ChatHub: %s", x.Operator.ID, x.Operator.OrganizationID, x.Operator.Recorded, x.Operator.ChatHub)
 	}
-	if x.Operator.Pending != "" {
-		op += fmt.Sprintf("; a create of %q may have reached ChatHub", x.Operator.Pending)
+	if x.Operator.Relist {
+		op += "; ChatHub is listed afresh before the next create (an operator vanished, or a create's answer was lost)"
 	}
 	fmt.Fprintf(w, "operator:  %s\n", op)
+	for _, o := range x.Retired {
+		fmt.Fprintf(w, "left:      operator %d in organization %d (%s as recorded), deleted once the new one exists\n", o.ID, o.OrganizationID, o.Recorded)
+	}
 	if len(x.Waiting) == 0 {
 		fmt.Fprintln(w, "waiting:   no event waits for its result")
 	}
@@ -177,11 +252,16 @@ func (x explanation) print(w io.Writer) {
 		fmt.Fprintln(w, line)
 	}
 	if g := x.Guard; g != nil {
-		state := "counted by the mass-offboarding guard"
-		if g.Held != 0 {
-			state = "held by the mass-offboarding guard (worker guard approve|reject -org N)"
+		state := fmt.Sprintf("held by the mass-offboarding guard since %s: a person must approve or reject it (worker guard approve|reject -org %d)",
+			g.Since.UTC().Format(time.RFC3339), x.OrganizationID)
+		if d := g.Decision; d != nil {
+			verb := map[bool]string{true: "approved", false: "rejected"}[d.Approve]
+			state = fmt.Sprintf("held by the mass-offboarding guard; %s by %s at %s", verb, orUnknown(d.By), d.At.UTC().Format(time.RFC3339))
+			if d.Reason != "" {
+				state += ": " + d.Reason
+			}
 		}
-		fmt.Fprintf(w, "guard:     %s since %s\n", state, g.Since.UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "guard:     %s\n", state)
 	}
 	if r := x.Retry; r != nil {
 		fmt.Fprintf(w, "retry:     attempt %d failed (%s); next at %s\n", r.Attempts, r.Err, r.NextAt.UTC().Format(time.RFC3339))
@@ -190,4 +270,11 @@ func (x explanation) print(w io.Writer) {
 		fmt.Fprintf(w, "failure:   %s\n", x.Failure)
 	}
 	fmt.Fprintf(w, "next:      %s\n", x.Next)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "someone"
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -12,9 +13,8 @@ import (
 
 	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/guard"
-	"github.com/chathub-operator-worker/worker/internal/handlers"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // Guard lists the organizations whose deactivations the mass-offboarding
@@ -29,6 +29,8 @@ func Guard(ctx context.Context, args []string, env Env) error {
 	}
 	fs := spec.Flags(env)
 	org := fs.Int("org", 0, "organization id (approve and reject)")
+	reason := fs.String("reason", "", "why, kept with the decision (approve and reject)")
+	by := fs.String("by", os.Getenv("USER"), "who decides, kept with the decision (approve and reject)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	rest, err := spec.Parse(fs, args)
 	if err != nil {
@@ -52,11 +54,11 @@ func Guard(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
 	}
-	store := kvstore.New(js, kv)
+	store := broker.NewStore(js, kv)
 	if verb == "" {
 		return listGuards(ctx, store, *asJSON, env)
 	}
-	return decide(ctx, cfg, js, store, *org, verb == "approve", env)
+	return decide(ctx, cfg, js, store, *org, verb == "approve", *by, *reason, env)
 }
 
 // held is one organization's held deactivations, as listed.
@@ -69,7 +71,7 @@ type held struct {
 	Window         string    `json:"window"`
 }
 
-func listGuards(ctx context.Context, store *kvstore.Store, asJSON bool, env Env) error {
+func listGuards(ctx context.Context, store *broker.Store, asJSON bool, env Env) error {
 	readCtx, cancel := withTimeout(ctx)
 	defer cancel()
 	states, err := store.States(readCtx)
@@ -81,7 +83,7 @@ func listGuards(ctx context.Context, store *kvstore.Store, asJSON bool, env Env)
 		if st.Tripped == nil {
 			continue
 		}
-		waiting, err := store.Waiting(readCtx, st.OrganizationID)
+		waiting, err := store.Held(readCtx, st.OrganizationID)
 		if err != nil {
 			return err
 		}
@@ -113,21 +115,24 @@ func listGuards(ctx context.Context, store *kvstore.Store, asJSON bool, env Env)
 	return nil
 }
 
-// decide records a person's decision, then wakes every held employee of
-// the organization, so that the worker applies (or fails) them. Held
-// employees left over by an earlier decision are woken too.
-func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, store *kvstore.Store, org int, approve bool, env Env) error {
-	var trip guard.Trip
+// decide records a person's decision (who, when, why), then wakes every
+// deactivation the trip held, so that the worker applies (or fails) them
+// at once; the worker also finds them by itself within seconds. Running
+// the same decision again finishes one that was interrupted.
+func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, store *broker.Store, org int, approve bool, by, reason string, env Env) error {
+	var d guard.Decision
+	var again bool
 	for attempt := 0; ; attempt++ {
 		opCtx, cancel := withTimeout(ctx)
 		st, rev, err := store.State(opCtx, org)
 		if err == nil {
-			if trip, err = st.Decide(approve, time.Now()); err == nil {
-				err = store.PutState(opCtx, st, rev)
+			st.OrganizationID = org
+			if d, again, err = st.Decide(approve, by, reason, time.Now()); err == nil && !again {
+				_, err = store.PutState(opCtx, st, rev)
 			}
 		}
 		cancel()
-		if errors.Is(err, handlers.ErrConflict) && attempt < 10 {
+		if errors.Is(err, employee.ErrConflict) && attempt < 10 {
 			continue
 		}
 		if err != nil {
@@ -137,16 +142,17 @@ func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, stor
 	}
 	opCtx, cancel := withTimeout(ctx)
 	defer cancel()
-	waiting, err := store.Waiting(opCtx, org)
+	held, err := store.Held(opCtx, org)
 	if err != nil {
-		return err
+		return fmt.Errorf("decided, but cannot read the held deactivations (run the command again): %w", err)
 	}
+	wakes := broker.NewSchedules(js, cfg.SchedulesStream)
 	woken := 0
-	for id, w := range waiting {
-		if w.Held == 0 {
+	for id, w := range held {
+		if w.Held != d.Gen {
 			continue
 		}
-		if _, err := js.Publish(opCtx, broker.WakeSubject(cfg.SchedulesStream, id), nil); err != nil {
+		if err := wakes.Poke(opCtx, id); err != nil {
 			return fmt.Errorf("decided, but cannot wake the held employees (run the command again): %w", err)
 		}
 		woken++
@@ -155,7 +161,14 @@ func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, stor
 	if !approve {
 		what = "rejected: the worker fails"
 	}
+	if again {
+		what += " (decided before; finishing)"
+	}
+	t := guard.Trip{}
+	if d.Trip != nil {
+		t = *d.Trip
+	}
 	fmt.Fprintf(env.Stdout, "organization %d: %s %d held deactivations (tripped %s with %d held, threshold %d)\n",
-		org, what, woken, trip.Since.UTC().Format(time.RFC3339), trip.Held, trip.Threshold)
+		org, what, woken, t.Since.UTC().Format(time.RFC3339), t.Held, t.Threshold)
 	return nil
 }

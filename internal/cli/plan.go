@@ -10,10 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/employee"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
+	"github.com/chathub-operator-worker/worker/internal/guard"
 )
 
 // plan is what publishing a file would change.
@@ -113,9 +114,9 @@ func makePlan(ctx context.Context, cfg config.Config, js jetstream.JetStream, va
 	p := &plan{RateLimit: cfg.ChatHubRateLimit, orgs: map[int]*orgPlan{}, Invalid: []badLine{}, NoOps: []planned{}, Scheduled: []planned{}}
 	opCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	var store *kvstore.Store
+	var store *broker.Store
 	if kv, err := js.KeyValue(opCtx, cfg.KVBucket); err == nil {
-		store = kvstore.New(js, kv)
+		store = broker.NewStore(js, kv)
 	}
 	recs := map[string]*employee.Record{}
 	var order []string
@@ -134,10 +135,10 @@ func makePlan(ctx context.Context, cfg config.Config, js jetstream.JetStream, va
 			}
 			recs[id], order = &rec, append(order, id)
 		}
-		v, reason, _ := recs[id].Merge(l.ev, 0, 1, "", now)
-		row := planned{Line: l.no, EventID: l.ev.ID, Kind: string(l.ev.Kind), Employee: id, Reason: reason}
+		v := recs[id].Merge(l.ev.Domain(), 0, 1, "", now)
+		row := planned{Line: l.no, EventID: l.ev.ID, Kind: string(l.ev.Kind), Employee: id, Reason: v.Reason}
 		switch {
-		case v == employee.Skip || v == employee.Fail:
+		case v.Kind == employee.Skip || v.Kind == employee.Fail:
 			p.NoOps = append(p.NoOps, row)
 		case l.ev.Time.After(now.Add(employee.ScheduleAhead)):
 			row.At, row.State = l.ev.Time, recs[id].StateAt(l.ev.Time).String()
@@ -146,7 +147,7 @@ func makePlan(ctx context.Context, cfg config.Config, js jetstream.JetStream, va
 	}
 	hub := planHub(cfg, p)
 	for _, id := range order {
-		p.change(ctx, hub, recs[id])
+		p.change(ctx, hub, recs[id], now)
 	}
 	p.guard(opCtx, cfg, store, hub)
 	p.cost(cfg)
@@ -168,33 +169,53 @@ func planHub(cfg config.Config, p *plan) *chathub.Client {
 	return hub
 }
 
-// change counts what making ChatHub match one employee's record takes.
-func (p *plan) change(ctx context.Context, hub *chathub.Client, rec *employee.Record) {
-	o := p.org(rec.OrganizationID)
-	want, needed := rec.State().Want()
-	switch {
-	case needed && rec.OperatorID == 0:
-		if hub != nil {
-			found, err := hub.FindByNames(ctx, rec.OrganizationID, []string{rec.Name}, false)
-			if err == nil && len(found[chathub.NameKey(rec.Name)]) > 0 {
-				o.Adopt++
-				if op := found[chathub.NameKey(rec.Name)][0]; op.Status != want {
-					o.count(want)
+// change counts what making ChatHub match one employee's record takes:
+// the operations the domain decides, step by step, as if ChatHub made
+// each (an operator to make is adopted if ChatHub lists one of its name).
+func (p *plan) change(ctx context.Context, hub *chathub.Client, rec *employee.Record, now time.Time) {
+	for range 4 {
+		d := rec.Decide(now, openGate{})
+		if len(d.Ops) == 0 {
+			return
+		}
+		var answers []employee.Answer
+		for _, op := range d.Ops {
+			o := p.org(op.Org)
+			a := employee.Answer{Op: op}
+			switch {
+			case op.Kind == employee.Ensure:
+				a.Operator = employee.Operator{ID: -1, Org: op.Org, Status: op.To}
+				if hub != nil {
+					found, err := hub.FindByNames(ctx, op.Org, []string{op.Name}, false)
+					if ops := found[chathub.NameKey(op.Name)]; err == nil && len(ops) > 0 {
+						o.Adopt++
+						if ops[0].Status != op.To {
+							o.count(op.To)
+						}
+						break
+					}
 				}
-				return
+				o.Create++
+				if op.To != employee.StatusActive {
+					o.count(op.To)
+				}
+			default:
+				if op.Deactivation {
+					o.GuardCount++
+				}
+				o.count(op.To)
 			}
+			answers = append(answers, a)
 		}
-		o.Create++
-		if want != employee.StatusActive {
-			o.count(want)
-		}
-	case rec.OperatorID != 0 && rec.OperatorStatus != want && (needed || rec.OperatorStatus != employee.StatusDeleted):
-		if rec.Deactivates() {
-			o.GuardCount++
-		}
-		o.count(want)
+		rec.Apply(answers, employee.DefaultPolicy, now)
 	}
 }
+
+// openGate lets every deactivation through: the plan counts them and
+// says itself what the guard would hold.
+type openGate struct{}
+
+func (openGate) Admit(int, string, uint64, time.Time) guard.Verdict { return guard.Verdict{} }
 
 func (o *orgPlan) count(s employee.Status) {
 	switch s {
@@ -215,7 +236,7 @@ func (p *plan) org(id int) *orgPlan {
 }
 
 // guard says which organizations' deactivations the guard would hold.
-func (p *plan) guard(ctx context.Context, cfg config.Config, store *kvstore.Store, hub *chathub.Client) {
+func (p *plan) guard(ctx context.Context, cfg config.Config, store *broker.Store, hub *chathub.Client) {
 	rule := cfg.Guard
 	if rule.Threshold.Off() {
 		return

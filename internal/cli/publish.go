@@ -230,7 +230,7 @@ func csvEvent(rec []string, source string) ([]byte, error) {
 		return nil, fmt.Errorf("organizationId %q is not a whole number", rec[1])
 	}
 	kind := strings.TrimSpace(rec[3])
-	if hrevent.KindOfType(hrevent.Kind(kind).Type()) == "" {
+	if hrevent.KindOfType(hrevent.TypeOf(hrevent.Kind(kind))) == "" {
 		return nil, fmt.Errorf("kind %q is not one of hired, leave_started, leave_ended, terminated", kind)
 	}
 	at := strings.TrimSpace(rec[4])
@@ -244,6 +244,6 @@ func csvEvent(rec []string, source string) ([]byte, error) {
 	}
 	return json.Marshal(map[string]any{
 		"specversion": "1.0", "id": "csv-" + hex.EncodeToString(sum[:12]), "source": source,
-		"type": hrevent.Kind(kind).Type(), "time": at, "datacontenttype": "application/json", "data": data,
+		"type": hrevent.TypeOf(hrevent.Kind(kind)), "time": at, "datacontenttype": "application/json", "data": data,
 	})
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/drift"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // reconcileOutput is what reconcile -json prints.
@@ -69,12 +69,12 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
 	}
-	store := kvstore.New(js, kv)
+	store := broker.NewStore(js, kv)
 	hub, err := hubClient(cfg)
 	if err != nil {
 		return err
 	}
-	reports, checkErr := drift.Check(ctx, store, hub, drift.Options{Orgs: ids, Apply: *apply})
+	reports, checkErr := drift.Check(ctx, store, hub, broker.NewSchedules(js, cfg.SchedulesStream), drift.Options{Orgs: ids, Apply: *apply})
 	if checkErr != nil && len(reports) == 0 {
 		return checkErr
 	}
@@ -140,7 +140,7 @@ func summarize(reports []drift.Report) reconcileOutput {
 
 // waitBack waits until the corrected employees' records say ChatHub holds
 // their desired state again, and returns those that do not by the end.
-func waitBack(ctx context.Context, store *kvstore.Store, reports []drift.Report, wait time.Duration) ([]string, error) {
+func waitBack(ctx context.Context, store *broker.Store, reports []drift.Report, wait time.Duration) ([]string, error) {
 	waiting := map[string]bool{}
 	for _, rep := range reports {
 		for _, f := range rep.Findings {

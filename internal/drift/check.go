@@ -10,7 +10,6 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/employee"
-	"github.com/chathub-operator-worker/worker/internal/handlers"
 )
 
 // Store is what a check reads and, applying, writes.
@@ -18,7 +17,13 @@ type Store interface {
 	Records(ctx context.Context, each func(employee.Record, uint64), bad func(key string, err error)) error
 	Claimed(ctx context.Context, org int) (map[int64]string, error)
 	Get(ctx context.Context, employeeID string) (employee.Record, uint64, error)
-	PutAll(ctx context.Context, writes []handlers.Write) ([]uint64, []error)
+	Put(ctx context.Context, rec employee.Record, rev uint64) (uint64, error)
+}
+
+// Poker asks the worker that leads to look at an employee whose record
+// was corrected.
+type Poker interface {
+	Poke(ctx context.Context, employeeID string) error
 }
 
 // Lister lists an organization's operators, deleted ones included.
@@ -44,7 +49,7 @@ type Options struct {
 // corrects the drifted employees' records when asked to. An organization
 // that cannot be compared gets a report with its error, and the error is
 // returned too, after the others are compared.
-func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, error) {
+func Check(ctx context.Context, store Store, hub Lister, poke Poker, o Options) ([]Report, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -52,8 +57,9 @@ func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, e
 	byOrg := map[int][]Entry{}
 	var bad []error
 	err := store.Records(ctx, func(rec employee.Record, rev uint64) {
-		if len(o.Orgs) == 0 || slices.Contains(o.Orgs, rec.OrganizationID) {
-			byOrg[rec.OrganizationID] = append(byOrg[rec.OrganizationID], EntryOf(rec, rev, now()))
+		e := EntryOf(rec, rev, now())
+		if len(o.Orgs) == 0 || slices.Contains(o.Orgs, e.OrganizationID) {
+			byOrg[e.OrganizationID] = append(byOrg[e.OrganizationID], e)
 		}
 	}, func(key string, err error) { bad = append(bad, fmt.Errorf("record %s: %w", key, err)) })
 	if err != nil {
@@ -82,7 +88,7 @@ func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, e
 			}
 		}
 		// One organization's trouble does not keep the others unchecked.
-		rep, err := checkOrg(ctx, store, hub, org, byOrg[org], o.Apply)
+		rep, err := checkOrg(ctx, store, hub, poke, org, byOrg[org], o.Apply)
 		if err != nil {
 			if rep.OrganizationID == 0 {
 				rep = Report{OrganizationID: org, Findings: []Finding{}}
@@ -99,7 +105,7 @@ func Check(ctx context.Context, store Store, hub Lister, o Options) ([]Report, e
 }
 
 // checkOrg compares one organization and applies its drift.
-func checkOrg(ctx context.Context, store Store, hub Lister, org int, entries []Entry, apply bool) (Report, error) {
+func checkOrg(ctx context.Context, store Store, hub Lister, poke Poker, org int, entries []Entry, apply bool) (Report, error) {
 	claimed, err := store.Claimed(ctx, org)
 	if err != nil {
 		return Report{}, err
@@ -110,7 +116,7 @@ func checkOrg(ctx context.Context, store Store, hub Lister, org int, entries []E
 	}
 	rep := Compare(org, entries, claimed, ops)
 	if apply {
-		if err := Apply(ctx, store, rep.Findings); err != nil {
+		if err := Apply(ctx, store, poke, rep.Findings); err != nil {
 			return rep, err
 		}
 	}
@@ -118,11 +124,11 @@ func checkOrg(ctx context.Context, store Store, hub Lister, org int, entries []E
 }
 
 // Apply corrects the records of the findings that concern employees, each
-// write checked against the revision compared: a record that changed since
-// is left to the reconciler and the next check. It marks what it applied.
-func Apply(ctx context.Context, store Store, findings []Finding) error {
-	var writes []handlers.Write
-	var which []int
+// write checked against the revision compared (a record that changed since
+// is left to the worker and the next check), and asks the worker that
+// leads to look at each. It marks what it applied.
+func Apply(ctx context.Context, store Store, poke Poker, findings []Finding) error {
+	var failed []error
 	for i, f := range findings {
 		if f.Kind == Unmanaged {
 			continue
@@ -131,20 +137,19 @@ func Apply(ctx context.Context, store Store, findings []Finding) error {
 		if err != nil {
 			return err
 		}
-		if rev != f.revision {
+		if rev != f.revision && !f.left {
 			continue
 		}
-		Correct(&rec, f, time.Now())
-		writes, which = append(writes, handlers.Write{Record: rec, Revision: rev}), append(which, i)
-	}
-	_, errs := store.PutAll(ctx, writes)
-	var failed []error
-	for k, err := range errs {
-		switch {
-		case err == nil:
-			findings[which[k]].Applied = true
-		case !errors.Is(err, handlers.ErrConflict):
-			failed = append(failed, fmt.Errorf("employee %q: %w", findings[which[k]].EmployeeID, err))
+		Correct(&rec, f)
+		if _, err := store.Put(ctx, rec, rev); err != nil {
+			if !errors.Is(err, employee.ErrConflict) {
+				failed = append(failed, fmt.Errorf("employee %q: %w", f.EmployeeID, err))
+			}
+			continue
+		}
+		findings[i].Applied = true
+		if err := poke.Poke(ctx, f.EmployeeID); err != nil {
+			failed = append(failed, fmt.Errorf("employee %q: corrected, but %w", f.EmployeeID, err))
 		}
 	}
 	return errors.Join(failed...)

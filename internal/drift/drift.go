@@ -55,11 +55,15 @@ type Finding struct {
 
 	revision uint64
 	listed   employee.Status
+	// left: the operator is of an organization the employee left.
+	left bool
 }
 
 // Entry is what the comparison needs of one employee's record.
 type Entry struct {
-	EmployeeID     string
+	EmployeeID string
+	// OrganizationID is the organization of the employee's operator, or
+	// theirs when they have none.
 	OrganizationID int
 	Revision       uint64
 	Name           string
@@ -68,23 +72,26 @@ type Entry struct {
 	Desired        employee.Status
 	Needed         bool
 	// Busy: the worker is working on the employee (an event waiting for
-	// its result, a lease, a create, a retry, a guard hold, a failure):
+	// its result, a create, a move, a retry, a guard hold, a failure):
 	// ChatHub is expected to differ, so the employee is not compared.
 	Busy bool
-	// Pending is the name of an operator being created.
-	Pending string
+	// Creating is the name of an operator that may be being made for
+	// the employee.
+	Creating string
 }
 
 // EntryOf reads a record at time now.
 func EntryOf(rec employee.Record, rev uint64, now time.Time) Entry {
 	rec.Fold(now)
 	want, needed := rec.State().Want()
-	e := Entry{EmployeeID: rec.EmployeeID, OrganizationID: rec.OrganizationID, Revision: rev, Name: rec.Name,
-		OperatorID: rec.OperatorID, Recorded: rec.OperatorStatus, Desired: want, Needed: needed}
-	e.Busy = rec.Lease != nil || rec.Pending != nil || rec.Retry != nil || rec.Guard != nil ||
-		rec.Failure != "" || rec.HasDue() || !rec.Converged()
-	if rec.Pending != nil {
-		e.Pending = rec.Pending.Name
+	e := Entry{EmployeeID: rec.EmployeeID, OrganizationID: rec.Org, Revision: rev, Name: rec.Name,
+		OperatorID: rec.Operator.ID, Recorded: rec.Operator.Status, Desired: want, Needed: needed}
+	if rec.Operator.ID != 0 {
+		e.OrganizationID = rec.Operator.Org
+	}
+	e.Busy = rec.Retry != nil || rec.Guard != nil || rec.Relist || rec.Failure != "" || rec.HasDue() || !rec.Settled()
+	if e.Busy && needed && rec.Operator.Org != rec.Org {
+		e.Creating = rec.Name
 	}
 	return e
 }
@@ -133,8 +140,8 @@ func Compare(org int, entries []Entry, claimed map[int64]string, ops []chathub.O
 		if e.OperatorID != 0 {
 			named[e.OperatorID] = true
 		}
-		if e.Pending != "" {
-			creating[chathub.NameKey(e.Pending)] = true
+		if e.Creating != "" {
+			creating[chathub.NameKey(e.Creating)] = true
 		}
 		if e.Busy {
 			rep.Busy++
@@ -146,13 +153,23 @@ func Compare(org int, entries []Entry, claimed map[int64]string, ops []chathub.O
 		}
 	}
 	for _, op := range ops {
-		// An operator being created may be listed before its employee's
-		// record names it.
-		if op.Status == chathub.StatusDeleted || claimed[op.ID] != "" || named[op.ID] || creating[chathub.NameKey(op.Name)] {
-			continue
+		switch owner := claimed[op.ID]; {
+		case op.Status == chathub.StatusDeleted || named[op.ID]:
+		case owner != "":
+			// An operator of an organization its employee left, deleted by
+			// the worker and since brought back by hand: it is to be
+			// deleted again. (One still being deleted is the employee's
+			// record's, which is busy then.)
+			if !slices.ContainsFunc(entries, func(e Entry) bool { return e.EmployeeID == owner && e.Busy }) {
+				rep.Findings = append(rep.Findings, Finding{Kind: StatusChanged, OrganizationID: org, EmployeeID: owner, OperatorID: op.ID,
+					Name: op.Name, Desired: employee.StatusDeleted.String(), Listed: op.Status.String(), listed: op.Status, left: true})
+			}
+		case !creating[chathub.NameKey(op.Name)]:
+			// An operator being created may be listed before its
+			// employee's record names it.
+			rep.Findings = append(rep.Findings, Finding{Kind: Unmanaged, OrganizationID: org, OperatorID: op.ID,
+				Name: op.Name, Listed: op.Status.String(), listed: op.Status})
 		}
-		rep.Findings = append(rep.Findings, Finding{Kind: Unmanaged, OrganizationID: org, OperatorID: op.ID,
-			Name: op.Name, Listed: op.Status.String(), listed: op.Status})
 	}
 	slices.SortStableFunc(rep.Findings, func(a, b Finding) int {
 		if c := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); c != 0 {
@@ -191,17 +208,18 @@ func compareOne(e Entry, byID map[int64]chathub.Operator) (Finding, bool) {
 }
 
 // Correct lays a finding over the employee's record: the record then says
-// what ChatHub holds, and the reconciler sees that it differs from the
-// desired state. An operator gone from ChatHub is forgotten and its
-// employee's create is marked pending, so that the reconciler lists
-// ChatHub afresh (a cached list may still hold the operator gone) and
-// adopts or creates one.
-func Correct(rec *employee.Record, f Finding, now time.Time) {
-	switch f.Kind {
-	case Gone:
-		rec.OperatorID, rec.OperatorStatus = 0, employee.StatusActive
-		rec.Pending = &employee.Intent{Name: rec.Name, Since: now}
-	case StatusChanged, Deleted:
-		rec.OperatorStatus = f.listed
+// what ChatHub holds, and the worker sees that it differs from the desired
+// state. An operator gone from ChatHub is forgotten and its employee lists
+// ChatHub afresh (a cached list may still hold it) before adopting or
+// creating one; one of an organization the employee left is to be deleted
+// again.
+func Correct(rec *employee.Record, f Finding) {
+	switch {
+	case f.left:
+		rec.Retired = append(rec.Retired, employee.Operator{ID: f.OperatorID, Org: f.OrganizationID, Status: f.listed})
+	case f.Kind == Gone:
+		rec.Operator, rec.Relist = employee.Operator{}, true
+	case f.Kind == StatusChanged, f.Kind == Deleted:
+		rec.Operator.Status = f.listed
 	}
 }

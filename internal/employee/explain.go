@@ -3,76 +3,74 @@ package employee
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
 // Ahead is the desired state after a change dated ahead takes effect.
 type Ahead struct {
-	At    time.Time `json:"at"`
-	Event string    `json:"event"`
-	Kind  string    `json:"kind"`
-	State string    `json:"state"`
+	At    time.Time
+	Event string
+	Kind  Kind
+	State State
+	Org   int
 }
 
 // Timeline is the desired state now and after each change waiting for its
 // time.
-func (r Record) Timeline(now time.Time) (string, []Ahead) {
+func (r Record) Timeline(now time.Time) (State, []Ahead) {
 	var ahead []Ahead
 	changes := slices.Clone(r.Scheduled)
 	slices.SortFunc(changes, func(a, b Change) int { return a.Time.Compare(b.Time) })
 	for _, c := range changes {
 		if c.Time.After(now) {
-			ahead = append(ahead, Ahead{At: c.Time, Event: c.ID, Kind: string(c.Kind), State: r.StateAt(c.Time).String()})
+			ahead = append(ahead, Ahead{At: c.Time, Event: c.ID, Kind: c.Kind, State: r.StateAt(c.Time), Org: r.OrgAt(c.Time)})
 		}
 	}
-	return r.StateAt(now).String(), ahead
+	return r.StateAt(now), ahead
 }
 
 // NextAction says, in a sentence, what the worker does next for the
-// employee, from the record alone, at now.
-func (r Record) NextAction(now time.Time) string {
+// employee at now, from the record and the guard as gate tells it.
+func (r Record) NextAction(now time.Time, gate Gate) string {
 	c := r.Clone()
-	p := c.Next(now, "")
+	d := c.Decide(now, gate)
 	switch {
-	case !p.BusyUntil.IsZero() && p.BusyUntil.After(now):
-		return fmt.Sprintf("wait: worker %s is working on it (its lease runs until %s)", c.Lease.Owner, stamp(c.Lease.Until))
-	case c.Guard != nil && c.Guard.Held != 0:
-		return fmt.Sprintf("wait: the mass-offboarding guard of organization %d holds this deactivation until a person runs worker guard approve or reject", c.OrganizationID)
-	case c.Guard != nil:
-		return fmt.Sprintf("%s, once the mass-offboarding guard of organization %d has counted it (waiting since %s)", c.change(), c.OrganizationID, stamp(c.Guard.Since))
+	case d.Held:
+		return fmt.Sprintf("held: the mass-offboarding guard of organization %d holds this deactivation; a person must approve or reject it "+
+			"(worker guard approve|reject -org %d)", c.Org, c.Org)
 	case c.Retry != nil && now.Before(c.Retry.NextAt):
-		return fmt.Sprintf("retry at %s (attempt %d failed: %s): %s", stamp(c.Retry.NextAt), c.Retry.Attempts, c.Retry.Err, c.change())
+		return fmt.Sprintf("retry at %s (attempt %d failed: %s): %s", stamp(c.Retry.NextAt), c.Retry.Attempts, c.Retry.Err, describe(c.wanted()))
 	case c.Failure != "":
 		return "nothing until the employee's next event: " + c.Failure
-	case p.Act:
-		return c.change() + " now"
-	case !p.WakeAt.IsZero():
+	case len(d.Ops) > 0:
+		return describe(d.Ops) + " now"
+	case len(d.Results) > 0:
+		return fmt.Sprintf("publish the results of %d events", len(d.Results))
+	case !d.Wake.IsZero() && !c.Settled():
+		return fmt.Sprintf("wait until %s for the mass-offboarding guard of organization %d to count this deactivation with the others "+
+			"arriving, then %s", stamp(d.Wake), c.Org, describe(c.wanted()))
+	case !d.Wake.IsZero():
 		later := c.Clone()
-		later.Fold(p.WakeAt)
-		return fmt.Sprintf("nothing now; at %s: %s", stamp(p.WakeAt), later.change())
+		later.Fold(d.Wake)
+		return fmt.Sprintf("nothing now; at %s: %s", stamp(d.Wake), describe(later.wanted()))
 	}
 	return "nothing: in step"
 }
 
-// change describes what making ChatHub match the record takes.
-func (r *Record) change() string {
-	want, needed := r.State().Want()
-	switch {
-	case r.Pending != nil:
-		return fmt.Sprintf("find the operator named %q in organization %d (a create may have happened) or create it", r.Pending.Name, r.OrganizationID)
-	case needed && r.OperatorID == 0:
-		return fmt.Sprintf("create an operator named %q in organization %d, unless one of that name can be adopted", r.Name, r.OrganizationID)
-	case r.OperatorID != 0 && r.OperatorStatus != want && (needed || r.OperatorStatus != StatusDeleted):
-		return fmt.Sprintf("set operator %d to %s", r.OperatorID, want)
-	case r.HasDue():
-		return fmt.Sprintf("publish the results of %d events", len(r.dueIDs()))
+// describe says what a list of operations does.
+func describe(ops []Op) string {
+	if len(ops) == 0 {
+		return "nothing to change in ChatHub"
 	}
-	return "nothing to change in ChatHub"
-}
-
-func (r *Record) dueIDs() []string {
-	_, due := r.OwedIDs()
-	return due
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = op.String()
+		if op.Kind == Ensure {
+			parts[i] = fmt.Sprintf("adopt an operator named %s in organization %d that no employee claims, or create one", Quote(op.Name), op.Org)
+		}
+	}
+	return strings.Join(parts, ", then ")
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

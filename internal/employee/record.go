@@ -1,14 +1,15 @@
 // Package employee is the worker's domain: an employee's record of HR
-// events, the state machine of CONTRACT §3, the desired state at a given
-// time, and what each event's result is. It knows neither NATS nor HTTP;
-// the handlers read and write records through small interfaces.
+// events, the state machine, the desired state at a given time, what
+// ChatHub must be asked for to match it (Decide), what each answer changes
+// (Apply), and what each event's result is (Resolve). It knows neither
+// NATS nor HTTP: ports.go names what it needs of the world, and the
+// adapters (broker, chathub) provide it.
 package employee
 
 import (
 	"slices"
 	"time"
 
-	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/opstatus"
 )
 
@@ -22,117 +23,163 @@ const (
 	StatusDeleted  = opstatus.Deleted
 )
 
-// Mark is the place in an employee's history of the newest event of one
-// kind that has taken effect.
+// Mark is the place in an employee's history of an event that took
+// effect: the newest of its kind, or the newest of all.
 type Mark struct {
-	Time time.Time `json:"time"`
-	ID   string    `json:"id"`
-	Seq  uint64    `json:"seq"`
+	Kind Kind
+	Time time.Time
+	ID   string
+	Seq  uint64
 }
 
-// Change is an event dated ahead that waits for its time (CONTRACT §3).
+// Change is an event dated ahead that waits for its time.
 type Change struct {
-	ID   string       `json:"id"`
-	Kind hrevent.Kind `json:"kind"`
-	Time time.Time    `json:"time"`
-	Seq  uint64       `json:"seq"`
-	Name string       `json:"name,omitempty"`
+	ID   string
+	Kind Kind
+	Time time.Time
+	Seq  uint64
+	Org  int
+	Name string
 }
 
-// Owed is an event recorded by the intake whose result is still to be
-// published: when ChatHub reflects it, or it is overtaken.
+// Owed is an event taken in whose result is still to be published: when
+// ChatHub reflects it, or when it is overtaken.
 type Owed struct {
-	ID       string       `json:"id"`
-	Kind     hrevent.Kind `json:"kind"`
-	Time     time.Time    `json:"time"`
-	Seq      uint64       `json:"seq"`
-	Attempts int          `json:"attempts"`
+	ID   string
+	Kind Kind
+	Time time.Time
+	Seq  uint64
+	// Org is the organization the event names.
+	Org      int
+	Attempts int
 	// Trace is the event's W3C traceparent, continued by its result.
-	Trace string `json:"trace,omitempty"`
+	Trace string
+	// Repeat: another message carried the same event id before (a replay
+	// after a failure); the result tells the two apart.
+	Repeat bool
 }
 
-// Intent is a create that may have reached ChatHub: it is written before
-// synchronize is called and cleared once the operator is known.
-type Intent struct {
-	Name  string    `json:"name"`
-	Since time.Time `json:"since"`
+// Operator is one of the employee's ChatHub operators, as last seen.
+type Operator struct {
+	ID     int64
+	Org    int
+	Status Status
+	// Unsure: a status change may have reached ChatHub without the record
+	// knowing (its answer was lost, or a worker stopped mid-way), so the
+	// status is set again whatever it says.
+	Unsure bool
 }
 
-// Lease says which worker drives ChatHub for the employee until when.
-type Lease struct {
-	Owner string    `json:"owner"`
-	Until time.Time `json:"until"`
+// Pending is a create that may have been made.
+type Pending struct {
+	Org  int
+	Name string
 }
 
 // Retry is transient trouble being retried with backoff.
 type Retry struct {
-	Attempts int       `json:"attempts"`
-	NextAt   time.Time `json:"nextAt"`
-	Err      string    `json:"err"`
+	Attempts int
+	NextAt   time.Time
+	Err      string
 }
 
-// Resolved is a result already published, kept for explain and to know a
-// redelivered message whose result is out.
+// Resolved is a result already published, kept to explain the employee
+// and to know a redelivered message whose result is out.
 type Resolved struct {
-	ID      string          `json:"id"`
-	Seq     uint64          `json:"seq"`
-	Outcome hrevent.Outcome `json:"outcome"`
-	Reason  string          `json:"reason,omitempty"`
-	At      time.Time       `json:"at"`
+	ID      string
+	Seq     uint64
+	Outcome Outcome
+	Reason  string
+	At      time.Time
+}
+
+// Guarded is a deactivation the mass-offboarding guard holds: since when,
+// and the trip that holds it.
+type Guarded struct {
+	Since time.Time
+	Held  uint64
 }
 
 // recentResults is how many resolved results a record keeps.
 const recentResults = 5
 
-// Record is what the worker keeps per employee. The desired state is a
-// function of three marks (the newest hire, leave event and termination
-// that took effect), and merging an event only ever moves a mark forward,
-// so the order in which events arrive, and how often, does not matter.
-// Events dated ahead wait in Scheduled until their time.
+// Record is what the worker keeps per employee. The state is a function of
+// three marks (the newest hire, leave event and termination that took
+// effect), the organization that of the newest event of any kind; merging
+// an event only ever moves marks forward, so the order in which events
+// arrive, and how often, does not matter. Events dated ahead wait in
+// Scheduled until their time.
 type Record struct {
-	EmployeeID     string `json:"employeeId"`
-	OrganizationID int    `json:"organizationId"`
+	EmployeeID string
 
-	Hire         *Mark  `json:"hire,omitempty"`
-	Name         string `json:"name,omitempty"` // of the newest hire
-	Leave        *Mark  `json:"leave,omitempty"`
-	LeaveStarted bool   `json:"leaveStarted,omitempty"` // the newest leave event began a leave
-	Term         *Mark  `json:"term,omitempty"`
+	Hire, Leave, Term *Mark
+	// LeaveStarted: the newest leave event began a leave.
+	LeaveStarted bool
+	// Latest is the newest event that took effect, of any kind; Org, the
+	// organization it names, is the employee's.
+	Latest *Mark
+	Org    int
+	// Named is the newest event that took effect carrying a name; Name,
+	// that name, is the name of an operator made for the employee.
+	Named *Mark
+	Name  string
 
-	Scheduled []Change `json:"scheduled,omitempty"`
-	Owed      []Owed   `json:"owed,omitempty"`
+	Scheduled []Change
+	Owed      []Owed
 
-	OperatorID     int64   `json:"operatorId,omitempty"`
-	OperatorStatus Status  `json:"operatorStatus"`
-	Pending        *Intent `json:"pending,omitempty"`
+	// Operator is the employee's operator (ID 0: none), in Org once a
+	// move is made.
+	Operator Operator
+	// Retired are operators in organizations the employee left: each is
+	// deleted once the operator in the new organization exists.
+	Retired []Operator
+	// Relist: an operator of theirs vanished from ChatHub; ChatHub is
+	// listed afresh before the employee adopts or creates one.
+	Relist bool
+	// Pending is a create whose outcome is unknown (its answer was lost,
+	// or the worker stopped): the operator may exist. It is looked for
+	// (listing afresh) before another is made, and deleted if the state
+	// no longer wants it.
+	Pending *Pending
 
-	Lease *Lease `json:"lease,omitempty"`
-	Retry *Retry `json:"retry,omitempty"`
+	Retry *Retry
 	// Failure is why ChatHub refused this employee's state (or the retry
-	// policy ran out); the worker tries again at their next event.
-	Failure string     `json:"failure,omitempty"`
-	Recent  []Resolved `json:"recent,omitempty"`
-	// Guard is set while the mass-offboarding guard counts this
-	// employee's deactivation.
-	Guard *Guarded `json:"guard,omitempty"`
-}
-
-// Guarded is a deactivation the mass-offboarding guard counts: since when
-// it waits, and the trip that holds it (0 while none does).
-type Guarded struct {
-	Since time.Time `json:"since"`
-	Held  uint64    `json:"held,omitempty"`
+	// policy ran out, or a person rejected a deactivation); the worker
+	// tries again at their next event.
+	Failure string
+	Recent  []Resolved
+	// Guard is set while the mass-offboarding guard holds the employee's
+	// deactivation.
+	Guard *Guarded
+	// Due is when the worker looks at the employee again, for a change
+	// dated ahead or a retry; zero when nothing waits. The employee is on
+	// the store's list of unfinished work while it is set.
+	Due time.Time
 }
 
 // New returns the empty record of an employee.
-func New(employeeID string, orgID int) Record {
-	return Record{EmployeeID: employeeID, OrganizationID: orgID}
-}
+func New(employeeID string) Record { return Record{EmployeeID: employeeID} }
 
-// Clone returns a deep copy: merging into it leaves r as it was.
+// Clone returns a deep copy: changing it leaves r as it was.
 func (r Record) Clone() Record {
 	r.Scheduled = slices.Clone(r.Scheduled)
 	r.Owed = slices.Clone(r.Owed)
+	r.Retired = slices.Clone(r.Retired)
 	r.Recent = slices.Clone(r.Recent)
 	return r
 }
+
+// Distrust marks the operators' statuses as unsure: work on the employee
+// may have been under way when a worker stopped.
+func (r *Record) Distrust() {
+	if r.Operator.ID != 0 {
+		r.Operator.Unsure = true
+	}
+	for i := range r.Retired {
+		r.Retired[i].Unsure = true
+	}
+}
+
+// Known reports whether the record holds anything: an employee whose
+// events were taken in.
+func (r *Record) Known() bool { return r.Latest != nil || len(r.Scheduled) > 0 || len(r.Recent) > 0 }

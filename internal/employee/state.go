@@ -3,14 +3,12 @@ package employee
 import (
 	"slices"
 	"time"
-
-	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
-// State is where an employee stands, per CONTRACT §3.
+// State is where an employee stands.
 type State int
 
-// The states of CONTRACT §3.
+// The states of an employee.
 const (
 	None State = iota
 	Active
@@ -30,13 +28,13 @@ func (m *Mark) before(o *Mark) bool {
 	case m == nil:
 		return true
 	}
-	return hrevent.Less(m.Time, m.ID, o.Time, o.ID)
+	return Less(m.Time, m.ID, o.Time, o.ID)
 }
 
-// State folds the marks through the state machine of CONTRACT §3. A hire
-// resets any state to active, so only what came after the newest hire
-// counts: a termination wins over a leave, and the newest leave event
-// decides between active and on leave.
+// State folds the marks through the state machine. A hire resets any
+// state to active, so only what came after the newest hire counts: a
+// termination wins over a leave, and the newest leave event decides
+// between active and on leave. A transfer changes no state.
 func (r *Record) State() State {
 	switch {
 	case r.Hire == nil:
@@ -57,6 +55,14 @@ func (r Record) StateAt(t time.Time) State {
 	return r.State()
 }
 
+// OrgAt is the employee's organization once every change dated at or
+// before t has taken effect.
+func (r Record) OrgAt(t time.Time) int {
+	r.Scheduled = slices.Clone(r.Scheduled)
+	r.Fold(t)
+	return r.Org
+}
+
 // Fold lets every scheduled change whose time has come take effect, and
 // reports whether any did.
 func (r *Record) Fold(now time.Time) bool {
@@ -65,49 +71,52 @@ func (r *Record) Fold(now time.Time) bool {
 		if c.Time.After(now) {
 			return false
 		}
-		r.move(c.Kind, &Mark{Time: c.Time, ID: c.ID, Seq: c.Seq}, c.Name)
+		r.take(&Mark{Kind: c.Kind, Time: c.Time, ID: c.ID, Seq: c.Seq}, c.Org, c.Name)
 		folded = true
 		return true
 	})
 	return folded
 }
 
-// move puts m in its kind's slot if it is newer than the mark there.
-func (r *Record) move(k hrevent.Kind, m *Mark, name string) bool {
+// take lets an event take effect: it moves the mark of its kind, and the
+// organization and name when it is the newest. It reports whether the
+// event's own mark moved (a transfer has no mark of its own: whether it
+// is the newest).
+func (r *Record) take(m *Mark, org int, name string) bool {
+	k := m.Kind
+	newest := r.Latest.before(m)
+	if newest {
+		r.Latest, r.Org = m, org
+	}
+	if name != "" && r.Named.before(m) {
+		r.Named, r.Name = m, name
+	}
 	slot := r.slot(k)
+	if slot == nil {
+		return newest
+	}
 	if !(*slot).before(m) {
 		return false
 	}
 	*slot = m
-	switch k {
-	case hrevent.Hired:
-		r.Name = name
-	case hrevent.LeaveStarted, hrevent.LeaveEnded:
-		r.LeaveStarted = k == hrevent.LeaveStarted
+	if k == LeaveStart || k == LeaveEnd {
+		r.LeaveStarted = k == LeaveStart
 	}
 	return true
 }
 
-// slot returns the mark that events of kind k move.
-func (r *Record) slot(k hrevent.Kind) **Mark {
+// slot returns the mark that events of kind k move, or nil for a kind
+// that has none.
+func (r *Record) slot(k Kind) **Mark {
 	switch k {
-	case hrevent.Hired:
+	case Hire:
 		return &r.Hire
-	case hrevent.Terminated:
+	case Termination:
 		return &r.Term
+	case LeaveStart, LeaveEnd:
+		return &r.Leave
 	}
-	return &r.Leave
-}
-
-// target is the state an event of kind k puts an employee in.
-func target(k hrevent.Kind) State {
-	switch k {
-	case hrevent.Hired, hrevent.LeaveEnded:
-		return Active
-	case hrevent.LeaveStarted:
-		return OnLeave
-	}
-	return Terminated
+	return nil
 }
 
 // Want is the operator status the state asks for, and whether the state
@@ -120,36 +129,6 @@ func (s State) Want() (Status, bool) {
 		return StatusInactive, true
 	}
 	return StatusDeleted, false
-}
-
-// Converged reports whether ChatHub, as far as the record knows, holds
-// what the state asks for.
-func (r *Record) Converged() bool {
-	if r.Pending != nil {
-		return false
-	}
-	want, needed := r.State().Want()
-	if needed {
-		return r.OperatorID != 0 && r.OperatorStatus == want
-	}
-	return r.OperatorID == 0 || r.OperatorStatus == StatusDeleted
-}
-
-// Deactivates reports whether making ChatHub match the desired state
-// takes an operator that is not deleted from active to on leave or
-// deleted, or from on leave to deleted (CONTRACT §7).
-func (r *Record) Deactivates() bool {
-	if r.OperatorID == 0 || r.Pending != nil || r.OperatorStatus == StatusDeleted {
-		return false
-	}
-	want, _ := r.State().Want()
-	return want > r.OperatorStatus
-}
-
-// NeedsCreate reports whether the employee needs an operator and has none.
-func (r *Record) NeedsCreate() bool {
-	_, needed := r.State().Want()
-	return needed && r.OperatorID == 0
 }
 
 // NextChange is the time of the earliest change still waiting, or zero.

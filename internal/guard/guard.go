@@ -84,13 +84,20 @@ type Trip struct {
 	Window    time.Duration `json:"window"`
 	// EmployeeIDs are the first 100 held when it tripped.
 	EmployeeIDs []string `json:"employeeIds"`
+	// Alerted: the trip's alert is stored. Until it is, the worker that
+	// leads publishes it again.
+	Alerted bool `json:"alerted,omitempty"`
 }
 
-// Decision is what a person decided about a trip.
+// Decision is what a person decided about a trip, who, when and why.
 type Decision struct {
 	Gen     uint64    `json:"gen"`
 	Approve bool      `json:"approve"`
 	At      time.Time `json:"at"`
+	By      string    `json:"by,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	// Trip is the trip decided about.
+	Trip *Trip `json:"trip,omitempty"`
 }
 
 // State is an organization's guard, as kept in KV.
@@ -153,15 +160,24 @@ func (s *State) Decided(gen uint64) (Decision, bool) {
 	return Decision{}, false
 }
 
+// ErrNothingHeld: the organization's guard holds nothing to decide on.
+var ErrNothingHeld = errors.New("holds no deactivations")
+
 // Decide records a person's decision about the trip waiting; approving
-// starts a fresh window.
-func (s *State) Decide(approve bool, now time.Time) (Trip, error) {
+// starts a fresh window. Deciding again what was decided last (the same
+// way) is no error: it returns that decision with again set, so that an
+// interrupted decision can be finished by running it again.
+func (s *State) Decide(approve bool, by, reason string, now time.Time) (d Decision, again bool, err error) {
 	if s.Tripped == nil {
-		return Trip{}, fmt.Errorf("organization %d holds no deactivations", s.OrganizationID)
+		if n := len(s.Decisions); n > 0 && s.Decisions[n-1].Approve == approve {
+			return s.Decisions[n-1], true, nil
+		}
+		return Decision{}, false, fmt.Errorf("organization %d %w", s.OrganizationID, ErrNothingHeld)
 	}
 	t := *s.Tripped
 	s.Tripped = nil
-	s.Decisions = append(s.Decisions, Decision{Gen: t.Gen, Approve: approve, At: now})
+	d = Decision{Gen: t.Gen, Approve: approve, At: now, By: by, Reason: reason, Trip: &t}
+	s.Decisions = append(s.Decisions, d)
 	if n := len(s.Decisions) - keptDecisions; n > 0 {
 		s.Decisions = s.Decisions[n:]
 	}
@@ -169,7 +185,7 @@ func (s *State) Decide(approve bool, now time.Time) (Trip, error) {
 		s.WindowFrom = now
 		s.Applied = nil
 	}
-	return t, nil
+	return d, false, nil
 }
 
 // Wait is one employee's deactivation the guard counts while it waits to
@@ -180,3 +196,17 @@ type Wait struct {
 	// Held is the trip that holds it, 0 while it is not held.
 	Held uint64 `json:"held,omitempty"`
 }
+
+// Verdict is the guard's word on one employee's deactivation.
+type Verdict struct {
+	// Wait: the guard has not decided yet (more deactivations of the
+	// burst may be arriving); ask again at that time.
+	Wait time.Time
+	// Held is the trip that holds it until a person decides (0: none).
+	Held uint64
+	// Rejected: a person rejected the trip that held it.
+	Rejected bool
+}
+
+// Go reports whether the deactivation may be applied.
+func (v Verdict) Go() bool { return v.Wait.IsZero() && v.Held == 0 && !v.Rejected }

@@ -1,6 +1,7 @@
 package guard_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -55,18 +56,25 @@ func TestTrips(t *testing.T) {
 	}
 }
 
+// TestDecide: a decision is recorded with who made it and why, starts a
+// fresh window when it approves, and deciding the same way again finishes
+// it instead of failing; deciding otherwise with nothing held fails.
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	s := guard.State{OrganizationID: 24, Gen: 1, Tripped: &guard.Trip{Gen: 1, Held: 30}}
-	if _, err := s.Decide(true, now); err != nil {
-		t.Fatal(err)
+	d, again, err := s.Decide(true, "alice", "a planned reorganization", now)
+	if err != nil || again || d.By != "alice" || d.Reason != "a planned reorganization" || d.Trip == nil || d.Trip.Held != 30 {
+		t.Fatalf("approving: %+v again %v err %v", d, again, err)
 	}
 	if d, ok := s.Decided(1); !ok || !d.Approve || !s.WindowFrom.Equal(now) || s.Tripped != nil {
 		t.Errorf("after approving: %+v", s)
 	}
-	if _, err := s.Decide(false, now); err == nil {
-		t.Error("deciding with nothing held: want an error")
+	if d, again, err := s.Decide(true, "bob", "", now.Add(time.Minute)); err != nil || !again || d.By != "alice" {
+		t.Errorf("approving again: %+v again %v err %v, want alice's decision, to be finished", d, again, err)
+	}
+	if _, _, err := s.Decide(false, "bob", "", now); !errors.Is(err, guard.ErrNothingHeld) {
+		t.Errorf("rejecting with nothing held: %v, want ErrNothingHeld", err)
 	}
 }
 

@@ -4,38 +4,40 @@
 package hrevent
 
 import (
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/employee"
 )
 
 // Kind is what happened to an employee; it is also the last token of the
-// event's subject.
-type Kind string
+// event's subject. The domain lists the kinds (employee.Kinds).
+type Kind = employee.Kind
 
-// The four kinds of HR event.
+// The kinds of HR event, by their names on the wire.
 const (
-	Hired        Kind = "hired"
-	LeaveStarted Kind = "leave_started"
-	LeaveEnded   Kind = "leave_ended"
-	Terminated   Kind = "terminated"
+	Hired        = employee.Hire
+	LeaveStarted = employee.LeaveStart
+	LeaveEnded   = employee.LeaveEnd
+	Terminated   = employee.Termination
+	Transferred  = employee.Transfer
 )
 
 // typePrefix turns a Kind into its CloudEvents type.
 const typePrefix = "hr.employee."
 
-// Type returns the CloudEvents type of the kind.
-func (k Kind) Type() string { return typePrefix + string(k) }
+// TypeOf returns the CloudEvents type of the kind.
+func TypeOf(k Kind) string { return typePrefix + string(k) }
 
 // KindOfType returns the Kind of a CloudEvents type, or "" when the type is
-// not one of the four.
+// not one the worker knows.
 func KindOfType(t string) Kind {
-	switch k := Kind(strings.TrimPrefix(t, typePrefix)); k {
-	case Hired, LeaveStarted, LeaveEnded, Terminated:
-		if strings.HasPrefix(t, typePrefix) {
-			return k
-		}
+	name, ok := strings.CutPrefix(t, typePrefix)
+	if !ok || !slices.Contains(employee.Kinds, Kind(name)) {
+		return ""
 	}
-	return ""
+	return Kind(name)
 }
 
 // Event is a valid HR event.
@@ -54,15 +56,7 @@ type Event struct {
 	TraceParent string
 }
 
-// Before reports whether e comes before o in an employee's history: by
-// time, and for equal times by id compared byte by byte.
-func (e Event) Before(o Event) bool { return Less(e.Time, e.ID, o.Time, o.ID) }
-
-// Less orders two events given by time and id: by time, and for equal
-// times the greater id, compared byte by byte, is the later.
-func Less(t1 time.Time, id1 string, t2 time.Time, id2 string) bool {
-	if !t1.Equal(t2) {
-		return t1.Before(t2)
-	}
-	return id1 < id2
+// Domain is the event as the domain sees it.
+func (e Event) Domain() employee.Event {
+	return employee.Event{ID: e.ID, Kind: e.Kind, Time: e.Time, EmployeeID: e.EmployeeID, OrganizationID: e.OrganizationID, Name: e.Name}
 }

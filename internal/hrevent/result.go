@@ -44,6 +44,9 @@ type Result struct {
 	// TraceParent continues the event's trace; it goes in the envelope,
 	// as the CloudEvents distributed-tracing extension.
 	TraceParent string `json:"-"`
+	// Repeat: the input message repeats an event id taken before from
+	// another message (see MsgID).
+	Repeat bool `json:"-"`
 }
 
 // Subject is where the result is published: hr.results.<outcome>.<kind>.
@@ -55,12 +58,18 @@ func (r *Result) Subject(prefix string) string {
 	return fmt.Sprintf("%s.%s.%s", prefix, r.Outcome, kind)
 }
 
-// MsgID is the result's Nats-Msg-Id: result:<event id>, or
-// result:seq:<stream sequence> when the id could not be read or is too
-// long to echo whole (a cut id could name two events).
+// MsgID is the result's Nats-Msg-Id, by which HR_RESULTS keeps one result
+// per input message: result:<event id> for the first message of an event;
+// result@<stream sequence>:<event id> for a later message with the same
+// id (a duplicate, or a replay after a failure), so that its result is
+// kept too; result:seq:<stream sequence> when the id could not be read or
+// is too long to echo whole (a cut id could name two events).
 func (r *Result) MsgID() string {
-	if r.EventID == "" || len(r.EventID) > MaxField {
+	switch {
+	case r.EventID == "" || len(r.EventID) > MaxField:
 		return fmt.Sprintf("result:seq:%d", r.StreamSequence)
+	case r.Repeat:
+		return fmt.Sprintf("result@%d:%s", r.StreamSequence, r.EventID)
 	}
 	return "result:" + r.EventID
 }

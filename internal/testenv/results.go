@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
-	"github.com/chathub-operator-worker/worker/internal/kvstore"
 )
 
 // Results returns every result in HR_RESULTS, with its subject and msg id.
@@ -52,20 +50,37 @@ type Result struct {
 	Body           []byte
 }
 
-// WaitResults waits until n results are stored and the consumer has
-// nothing left to deliver or to be acked.
+// First reports whether r is the result of an event's first message, not
+// of a later message repeating its id (a duplicate or a replay), whose
+// result id is result@<sequence>:<id>.
+func (r Result) First() bool { return !strings.HasPrefix(r.MsgID, "result@") }
+
+// firsts counts the results of events' first messages.
+func firsts(results []Result) int {
+	n := 0
+	for _, r := range results {
+		if r.First() {
+			n++
+		}
+	}
+	return n
+}
+
+// WaitResults waits until n events have the result of their first
+// message stored and the consumer has nothing left to deliver or to be
+// acked, and returns every result (repeats included).
 func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 	h.t.Helper()
 	var got []Result
 	deadline := time.Now().Add(timeout)
 	for {
 		got = h.Results()
-		if len(got) >= n && h.ConsumerIdle() {
+		if firsts(got) >= n && h.ConsumerIdle() {
 			return got
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results, consumer %s; %s",
-				timeout, n, len(got), h.consumerState(EventsStream), h.owing())
+			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results (%d first), consumer %s; %s",
+				timeout, n, len(got), firsts(got), h.consumerState(EventsStream), h.owing())
 		}
 		select {
 		case <-h.t.Context().Done():
@@ -76,12 +91,10 @@ func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 }
 
 // Names of the worker's durable consumers and bucket in the harness's
-// NATS: the intake's on HR_EVENTS, the reconciler's on the bucket's
-// stream.
+// NATS: the intake's on HR_EVENTS, the wake-ups' on the schedules stream.
 const (
 	Durable         = "chathub-operator-worker"
 	Bucket          = "chathub-operator-worker"
-	ChangesStream   = "KV_" + Bucket
 	EventsStream    = "HR_EVENTS"
 	SchedulesStream = "CHATHUB_SCHEDULES"
 	consumerWaited  = 5 * time.Second
@@ -136,18 +149,18 @@ func (h *Harness) owing() string {
 		return err.Error()
 	}
 	var lines []string
-	err = kvstore.New(h.JS, kv).Records(ctx, func(r employee.Record, rev uint64) {
+	err = broker.NewStore(h.JS, kv).Records(ctx, func(r employee.Record, rev uint64) {
 		if len(r.Owed) == 0 {
 			return
 		}
-		raw, _ := json.Marshal(r)
+		raw, _ := broker.EncodeRecord(r)
 		lines = append(lines, fmt.Sprintf("rev %d %s (%s)", rev, raw, h.wakeState(ctx, r.EmployeeID)))
 	}, func(string, error) {})
 	if err != nil {
 		return err.Error()
 	}
 	n := len(lines)
-	return fmt.Sprintf("reconciler consumer %s; wake-up consumer %s; %d records owe results: %s", h.consumerState(ChangesStream), h.consumerState(SchedulesStream), n, strings.Join(lines[:min(n, 5)], "; "))
+	return fmt.Sprintf("wake-up consumer %s; %d records owe results: %s", h.consumerState(SchedulesStream), n, strings.Join(lines[:min(n, 5)], "; "))
 }
 
 // ConsumerIdle reports whether the input consumer has nothing left to
@@ -158,18 +171,18 @@ func (h *Harness) ConsumerIdle() bool {
 }
 
 // WaitSettled waits until no worker is busy with the employees: each has
-// a record, without a lease, a pending create or an event due.
+// a record that owes no result and asks ChatHub for nothing.
 func (h *Harness) WaitSettled(ids ...string) {
 	h.t.Helper()
 	kv, err := h.JS.KeyValue(h.t.Context(), Bucket)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	store := kvstore.New(h.JS, kv)
+	store := broker.NewStore(h.JS, kv)
 	await.True(h.t, 30*time.Second, func() bool {
 		for _, id := range ids {
 			rec, rev, err := store.Get(h.t.Context(), id)
-			if err != nil || rev == 0 || rec.Lease != nil || rec.Pending != nil || rec.HasDue() {
+			if err != nil || rev == 0 || rec.Relist || rec.HasDue() || !rec.Settled() {
 				return false
 			}
 		}
@@ -177,11 +190,19 @@ func (h *Harness) WaitSettled(ids ...string) {
 	}, fmt.Sprintf("the records of %v settled", ids))
 }
 
-// ByEventID indexes results, failing the test if an Event has two.
+// ByEventID indexes the results of events' first messages, failing the
+// test if an event has two. A later message repeating an event's id has a
+// result of its own: a duplicate's must be skipped, naming the first.
 func ByEventID(t *testing.T, results []Result) map[string]Result {
 	t.Helper()
 	m := map[string]Result{}
 	for _, r := range results {
+		if !r.First() {
+			if r.Outcome == hrevent.Skipped && !strings.Contains(r.Reason, "duplicate") {
+				t.Errorf("result %s of a repeated message: %s %q, want a skipped duplicate (or a replay's result)", r.MsgID, r.Outcome, r.Reason)
+			}
+			continue
+		}
 		if _, dup := m[r.EventID]; dup && r.EventID != "" {
 			t.Errorf("Event %s has two results", r.EventID)
 		}

@@ -1,0 +1,256 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
+)
+
+// LeaderKey is the key of the bucket that names the active worker.
+const LeaderKey = "leader"
+
+// Leader elects the one active worker among the replicas: the worker whose
+// name the key LeaderKey holds. The leader writes the key again every
+// TTL/5; a standby that sees the key's revision unchanged for TTL, by its
+// own clock, takes it over with a write checked against that revision,
+// so that at most one takes it, and no wall clock is compared between
+// machines. A leader that could not write the key for TTL less a fifth
+// stops all its work before a standby may take over. A leader that stops
+// deletes the key, so that a standby takes over at once.
+//
+// A standby need not wait out the lease of a worker that is gone: every
+// worker answers on a subject of its own while its connection lives, and
+// when NATS says nobody listens there any more (the process died, and the
+// server closed its connection), the standby takes over at once. A
+// request that gets no answer proves nothing (the holder may be cut off
+// yet alive), so then the lease runs out first.
+type Leader struct {
+	nc   *nats.Conn
+	kv   jetstream.KeyValue
+	name string
+	ttl  time.Duration
+	log  zerolog.Logger
+	// leads is set while this worker leads.
+	leads atomic.Bool
+}
+
+// NewLeader returns the election of name in kv, with leases of ttl; nc
+// carries the liveness answers.
+func NewLeader(nc *nats.Conn, kv jetstream.KeyValue, name string, ttl time.Duration, log zerolog.Logger) *Leader {
+	return &Leader{nc: nc, kv: kv, name: name, ttl: ttl, log: log}
+}
+
+// aliveSubject is where a worker answers while its connection lives.
+func aliveSubject(bucket, name string) string {
+	return "chathub.alive." + Token(bucket) + "." + Token(name)
+}
+
+// Leads reports whether this worker is the active one.
+func (l *Leader) Leads() bool { return l.leads.Load() }
+
+type lease struct {
+	Owner string    `json:"owner"`
+	Since time.Time `json:"since"`
+}
+
+// Lead campaigns until ctx is done. Each time it is elected, it runs
+// work(stop, lead): stop is ctx (a graceful stop), and lead is cancelled
+// at once when leadership is lost. Leadership is kept while work runs on
+// after stop, and given up once it returns.
+func (l *Leader) Lead(ctx context.Context, work func(stop, lead context.Context)) {
+	sub, err := l.nc.Subscribe(aliveSubject(l.kv.Bucket(), l.name), func(m *nats.Msg) { _ = m.Respond(nil) })
+	if err == nil {
+		defer func() { _ = sub.Unsubscribe() }()
+	}
+	for ctx.Err() == nil {
+		rev, ok := l.campaign(ctx)
+		if !ok {
+			return
+		}
+		l.log.Info().Str("worker", l.name).Msg("this worker leads: it takes events and calls ChatHub")
+		l.leads.Store(true)
+		lead, lost := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			work(ctx, lead)
+		}()
+		rev = l.hold(lead, rev, done, lost)
+		lost()
+		<-done
+		l.leads.Store(false)
+		if rev != 0 {
+			l.resign(rev)
+			return
+		}
+		l.log.Warn().Str("worker", l.name).Msg("this worker lost the lead; it stands by")
+	}
+}
+
+// hold renews the lease while work runs, and returns the last revision
+// written once work is done; 0 when leadership was lost (lost is then
+// called, which stops the work).
+func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lost func()) uint64 {
+	tick := time.NewTicker(l.ttl / 5)
+	defer tick.Stop()
+	renewed := time.Now()
+	for {
+		select {
+		case <-done:
+			return rev
+		case <-tick.C:
+		}
+		sent := time.Now()
+		opCtx, cancel := context.WithTimeout(context.WithoutCancel(lead), l.ttl/5)
+		next, err := l.kv.Update(opCtx, LeaderKey, l.value(), rev)
+		cancel()
+		switch {
+		case err == nil:
+			rev, renewed = next, sent
+		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			lost() // another worker took over
+			return 0
+		case time.Since(renewed) > l.ttl-l.ttl/5:
+			// A standby may take over soon: stop before it can.
+			l.log.Error().Err(err).Msg("cannot renew the lead in time; stopping all work")
+			lost()
+			return 0
+		default:
+			l.log.Warn().Err(err).Msg("cannot renew the lead; trying again")
+		}
+	}
+}
+
+// campaign waits until this worker is elected, and returns the key's
+// revision; false when ctx ended first.
+func (l *Leader) campaign(ctx context.Context) (uint64, bool) {
+	for ctx.Err() == nil {
+		w, err := l.kv.Watch(ctx, LeaderKey)
+		if err != nil {
+			l.log.Warn().Err(err).Msg("cannot watch the lead; trying again")
+			if ctxtime.Sleep(ctx, time.Second) != nil {
+				return 0, false
+			}
+			continue
+		}
+		rev, ok := l.stand(ctx, w)
+		w.Stop()
+		if ok {
+			return rev, true
+		}
+	}
+	return 0, false
+}
+
+// stand watches the key and takes it when it is free or its holder went
+// silent for the lease's length.
+func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, bool) {
+	var seen uint64 // the revision last seen held; 0: free
+	var since time.Time
+	var holder string
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	free := false
+	for {
+		if free || (seen != 0 && (time.Since(since) >= l.ttl || l.gone(ctx, holder))) {
+			if rev, ok := l.take(ctx, seen); ok {
+				return rev, true
+			}
+			free = false
+		}
+		if seen != 0 {
+			// Ask again whether the holder is gone every fifth of the
+			// lease, and take over when the lease runs out.
+			timer.Reset(min(max(time.Until(since.Add(l.ttl)), 0), l.ttl/5))
+		}
+		select {
+		case e, open := <-w.Updates():
+			switch {
+			case !open:
+				return 0, false
+			case e == nil: // the current value has been delivered
+				free = seen == 0
+			case e.Operation() != jetstream.KeyValuePut:
+				seen, free = 0, true
+			default:
+				seen, since = e.Revision(), time.Now()
+				var v lease
+				_ = json.Unmarshal(e.Value(), &v)
+				holder = v.Owner
+			}
+		case <-timer.C:
+		case <-ctx.Done():
+			return 0, false
+		}
+	}
+}
+
+// gone reports whether the worker named holder is gone: NATS knows nobody
+// listening on its subject.
+func (l *Leader) gone(ctx context.Context, holder string) bool {
+	if holder == "" || holder == l.name {
+		return false
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, l.ttl/10)
+	defer cancel()
+	_, err := l.nc.RequestWithContext(reqCtx, aliveSubject(l.kv.Bucket(), holder), nil)
+	if errors.Is(err, nats.ErrNoResponders) {
+		l.log.Warn().Str("leader", holder).Msg("the worker that led is gone; taking over without waiting for its lease")
+		return true
+	}
+	return false
+}
+
+// take writes this worker's name into the key, expecting it at revision
+// rev (0: absent or deleted).
+func (l *Leader) take(ctx context.Context, rev uint64) (uint64, bool) {
+	opCtx, cancel := context.WithTimeout(ctx, l.ttl/5)
+	defer cancel()
+	var next uint64
+	var err error
+	if rev == 0 {
+		next, err = l.kv.Create(opCtx, LeaderKey, l.value())
+	} else {
+		next, err = l.kv.Update(opCtx, LeaderKey, l.value(), rev)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		l.log.Warn().Err(err).Msg("cannot take the lead")
+	}
+	return next, err == nil
+}
+
+// resign deletes the key if it is still this worker's.
+func (l *Leader) resign(rev uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.kv.Delete(ctx, LeaderKey, jetstream.LastRevision(rev)); err != nil {
+		l.log.Warn().Err(err).Msg("cannot hand the lead over; a standby takes it once the lease runs out")
+	}
+}
+
+func (l *Leader) value() []byte {
+	data, _ := json.Marshal(lease{Owner: l.name, Since: time.Now().UTC()})
+	return data
+}
+
+// Holder names the worker that leads, read from the bucket ("" when none).
+func Holder(ctx context.Context, kv jetstream.KeyValue) (string, error) {
+	e, err := kv.Get(ctx, LeaderKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var v lease
+	_ = json.Unmarshal(e.Value(), &v)
+	return v.Owner, nil
+}

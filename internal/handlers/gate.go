@@ -1,0 +1,252 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/employee"
+	"github.com/chathub-operator-worker/worker/internal/guard"
+)
+
+// gate is the mass-offboarding guard as the leading worker keeps it: per
+// organization, the state in the store (trips, decisions, deactivations
+// applied within the window) and, in memory, the deactivations counted
+// and not applied yet. A deactivation is counted when its employee's look
+// first meets it, before any ChatHub call and whatever ChatHub's rate, so
+// a burst is counted whole. The guard decides once no new deactivation of
+// the organization has begun to wait for GuardSettle.
+type gate struct {
+	p    *Pipeline
+	mu   sync.Mutex
+	orgs map[int]*orgGuard
+}
+
+// orgGuard is one organization's guard.
+type orgGuard struct {
+	mu     sync.Mutex
+	loaded bool
+	st     guard.State
+	rev    uint64
+	// waiting began to wait since last; admitted are let through and not
+	// applied yet: both count.
+	waiting  map[string]bool
+	admitted map[string]bool
+	last     time.Time
+	// unflushed are deactivations applied and not yet in the store, per
+	// Unix millisecond.
+	unflushed map[int64]int
+}
+
+func newGate(p *Pipeline) *gate { return &gate{p: p, orgs: map[int]*orgGuard{}} }
+
+// org returns the organization's guard.
+func (g *gate) org(id int) *orgGuard {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	o := g.orgs[id]
+	if o == nil {
+		o = &orgGuard{waiting: map[string]bool{}, admitted: map[string]bool{}, unflushed: map[int64]int{}}
+		g.orgs[id] = o
+	}
+	return o
+}
+
+// retryIn is how soon a deactivation asks again when the guard's state
+// cannot be read or another look is deciding.
+const retryIn = 50 * time.Millisecond
+
+// Admit says what becomes of the employee's deactivation.
+func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) guard.Verdict {
+	rule := g.p.cfg.Guard
+	if rule.Threshold.Off() {
+		return guard.Verdict{}
+	}
+	o := g.org(org)
+	if !o.mu.TryLock() {
+		return guard.Verdict{Wait: now.Add(retryIn)}
+	}
+	defer o.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.load(ctx, org, o); err != nil {
+		g.p.log.Warn().Err(err).Int("organization_id", org).Msg("mass-offboarding guard")
+		return guard.Verdict{Wait: now.Add(time.Second)}
+	}
+	switch {
+	case held != 0:
+		d, decided := o.st.Decided(held)
+		switch {
+		case !decided:
+			return guard.Verdict{Held: held}
+		case !d.Approve:
+			return guard.Verdict{Rejected: true}
+		}
+		return guard.Verdict{} // approved: applied, and not counted
+	case o.st.Tripped != nil:
+		// A trip waits for a person: this one is held with the others.
+		if err := g.p.ports.Guards.Hold(ctx, org, []guard.Wait{{EmployeeID: employeeID, Since: now, Held: o.st.Tripped.Gen}}); err != nil {
+			return guard.Verdict{Wait: now.Add(time.Second)}
+		}
+		return guard.Verdict{Held: o.st.Tripped.Gen}
+	case o.admitted[employeeID]:
+		return guard.Verdict{}
+	}
+	if !o.waiting[employeeID] {
+		o.waiting[employeeID], o.last = true, now
+	}
+	if settled := o.last.Add(g.p.cfg.GuardSettle); now.Before(settled) {
+		return guard.Verdict{Wait: settled}
+	}
+	return g.decide(ctx, org, o, employeeID, now)
+}
+
+// decide counts the organization's deactivations (applied within the
+// window, admitted and not applied yet, waiting) and either lets the
+// waiting ones through or trips: every one waiting is held, and people
+// are told.
+func (g *gate) decide(ctx context.Context, org int, o *orgGuard, employeeID string, now time.Time) guard.Verdict {
+	rule := g.p.cfg.Guard
+	count := o.st.AppliedSince(now, rule.Window) + o.appliedSince(now, rule.Window) + len(o.admitted) + len(o.waiting)
+	active := 0
+	if rule.Threshold.Percent > 0 {
+		var err error
+		if active, err = g.p.ports.ChatHub.CountActive(ctx, org); err != nil {
+			g.p.log.Warn().Err(err).Int("organization_id", org).Msg("mass-offboarding guard: cannot count the active operators")
+			return guard.Verdict{Wait: now.Add(time.Second)}
+		}
+	}
+	if !rule.Trips(count, active) {
+		for id := range o.waiting {
+			o.admitted[id] = true
+		}
+		clear(o.waiting)
+		return guard.Verdict{}
+	}
+	ids := make([]string, 0, len(o.waiting))
+	for id := range o.waiting {
+		ids = append(ids, id)
+	}
+	st := o.st
+	st.Gen++
+	st.Tripped = &guard.Trip{Gen: st.Gen, Since: now, Held: len(ids), Threshold: rule.Threshold.Limit(active),
+		Rule: rule.Threshold.String(), Window: rule.Window, EmployeeIDs: ids[:min(len(ids), 100)]}
+	waits := make([]guard.Wait, len(ids))
+	for i, id := range ids {
+		waits[i] = guard.Wait{EmployeeID: id, Since: now, Held: st.Gen}
+	}
+	// The held entries first: a trip on record always has them.
+	if err := g.p.ports.Guards.Hold(ctx, org, waits); err != nil {
+		return guard.Verdict{Wait: now.Add(time.Second)}
+	}
+	rev, err := g.p.ports.Guards.PutState(ctx, st, o.rev)
+	if err != nil {
+		o.loaded = false // changed by a person meanwhile: read it again
+		return guard.Verdict{Wait: now.Add(retryIn)}
+	}
+	o.st, o.rev = st, rev
+	clear(o.waiting)
+	g.p.cfg.Metrics.GuardTripped(org, len(ids))
+	g.p.log.Error().Int("organization_id", org).Int("held", len(ids)).Int("threshold", st.Tripped.Threshold).
+		Str("guard_threshold", st.Tripped.Rule).Str("window", st.Tripped.Window.String()).
+		Msg("mass-offboarding guard tripped: deactivations held until a person runs worker guard approve or reject")
+	trip := *st.Tripped
+	g.p.bg.Go(func() { g.alert(org, trip) })
+	return guard.Verdict{Held: st.Gen}
+}
+
+// load reads the organization's state once; o.mu is held.
+func (g *gate) load(ctx context.Context, org int, o *orgGuard) error {
+	if o.loaded {
+		return nil
+	}
+	st, rev, err := g.p.ports.Guards.State(ctx, org)
+	if err != nil {
+		return err
+	}
+	st.OrganizationID = org
+	o.st, o.rev, o.loaded = st, rev, true
+	return nil
+}
+
+// applied counts a deactivation made; counted is false for one a person
+// approved at the guard, which starts a fresh window.
+func (g *gate) applied(org int, employeeID string, counted bool) {
+	if g.p.cfg.Guard.Threshold.Off() {
+		return
+	}
+	o := g.org(org)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.admitted, employeeID)
+	delete(o.waiting, employeeID)
+	if counted {
+		o.unflushed[time.Now().UnixMilli()]++
+	}
+}
+
+// appliedSince counts the deactivations applied within window and not yet
+// in the store; o.mu is held.
+func (o *orgGuard) appliedSince(now time.Time, window time.Duration) int {
+	st := guard.State{Applied: o.unflushed, WindowFrom: o.st.WindowFrom}
+	return st.AppliedSince(now, window)
+}
+
+// forget drops a deactivation that is no longer wanted (a later event
+// undid it) from the count.
+func (g *gate) forget(org int, employeeID string) {
+	g.mu.Lock()
+	o := g.orgs[org]
+	g.mu.Unlock()
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.admitted, employeeID)
+	delete(o.waiting, employeeID)
+}
+
+// flush writes the deactivations applied into each organization's state,
+// revision-checked, reading the state again when a person changed it.
+func (g *gate) flush(ctx context.Context) {
+	g.mu.Lock()
+	orgs := make(map[int]*orgGuard, len(g.orgs))
+	for id, o := range g.orgs {
+		orgs[id] = o
+	}
+	g.mu.Unlock()
+	for id, o := range orgs {
+		o.mu.Lock()
+		for tries := 0; len(o.unflushed) > 0 && tries < 3; tries++ {
+			if err := g.load(ctx, id, o); err != nil {
+				break
+			}
+			st := o.st
+			st.Applied = cloneApplied(st.Applied)
+			for ms, n := range o.unflushed {
+				st.AddApplied(n, time.UnixMilli(ms))
+			}
+			rev, err := g.p.ports.Guards.PutState(ctx, st, o.rev)
+			if errors.Is(err, employee.ErrConflict) {
+				o.loaded = false
+				continue
+			}
+			if err == nil {
+				o.st, o.rev = st, rev
+				clear(o.unflushed)
+			}
+			break
+		}
+		o.mu.Unlock()
+	}
+}
+
+func cloneApplied(m map[int64]int) map[int64]int {
+	out := make(map[int64]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,178 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/employee"
+)
+
+// add queues events taken in, per employee. open says whether the intake
+// took in all the stream held: events wait for that, so that a burst is
+// merged whole before ChatHub is driven; a full queue opens too, since
+// the intake cannot take more in until some work is done.
+func (q *queue) add(events []*held, open bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	for _, h := range events {
+		s := q.slot(h.ev.EmployeeID)
+		s.inbox = append(s.inbox, h)
+		s.gated = true
+		s.distrust = s.distrust || h.delivered > 1
+		q.held++
+		q.heldBytes += h.size
+	}
+	q.setOpen(open || q.full(), now)
+	for _, h := range events {
+		q.poke(q.slots[h.ev.EmployeeID], now)
+	}
+}
+
+// setOpen records whether the intake caught up, and lets the gated slots
+// go when it did; q.mu is held.
+func (q *queue) setOpen(open bool, now time.Time) {
+	q.open = open
+	if !open {
+		return
+	}
+	for _, s := range q.slots {
+		if s.gated {
+			s.gated = false
+			q.poke(s, now)
+		}
+	}
+}
+
+// caughtUp lets gated events go: the intake has nothing more in hand.
+func (q *queue) caughtUp() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.setOpen(true, time.Now())
+}
+
+// trigger queues a wake-up for the employee: it is due, and waits for
+// nothing. distrust: it may come from work a stopped worker left.
+func (q *queue) trigger(id string, m Message, distrust bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.slot(id)
+	s.triggers = append(s.triggers, m)
+	s.distrust = s.distrust || distrust
+	q.poke(s, time.Now())
+}
+
+// wake asks for a look at the employee, with no message to acknowledge.
+func (q *queue) wake(id string, distrust bool) { q.trigger(id, nil, distrust) }
+
+// answer records the answer to one of the slot's operations.
+func (q *queue) answer(id string, a employee.Answer) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.slots[id]
+	if s == nil {
+		return
+	}
+	s.answers = append(s.answers, a)
+	s.pending--
+	q.poke(s, time.Now())
+}
+
+// resume lets the paused slots go on: ChatHub accepts the token again.
+func (q *queue) resume() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	for _, s := range q.slots {
+		if s.paused {
+			s.paused = false
+			q.poke(s, now)
+		}
+	}
+}
+
+// let accounts for held messages acknowledged or handed back, and tells
+// the intake when there is room again.
+func (q *queue) let(msgs, bytes int) {
+	if msgs == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.held -= msgs
+	q.heldBytes -= bytes
+	room := !q.full()
+	q.mu.Unlock()
+	if room {
+		signal(q.roomed)
+	}
+}
+
+// full reports whether the held messages reached their bounds; q.mu is
+// held.
+func (q *queue) full() bool {
+	return q.held >= q.cfg.HoldMax || q.heldBytes >= q.cfg.HoldBytes
+}
+
+// room is how many more messages the intake may take now.
+func (q *queue) room() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.full() {
+		return 0
+	}
+	return min(q.cfg.HoldMax-q.held, 1000)
+}
+
+// busy reports whether events taken in wait for a look, or a look is
+// under way that has not asked ChatHub yet.
+func (q *queue) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.ready) > 0 {
+		return true
+	}
+	for _, s := range q.slots {
+		if s.onIt || s.gated {
+			return true
+		}
+	}
+	return false
+}
+
+// spillSome asks looks that wait (for ChatHub, a time or the token) to
+// write themselves down and let their messages go, when held messages
+// near their bounds: the intake must keep taking events in, a
+// deactivation behind a hire backlog above all.
+func (q *queue) spillSome() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held < q.cfg.HoldMax*3/4 && q.heldBytes < q.cfg.HoldBytes*3/4 {
+		return
+	}
+	now := time.Now()
+	for _, s := range q.slots {
+		if s.look != nil && len(s.look.merged)+len(s.look.triggers) > 0 && !s.onIt && !s.spill {
+			s.spill = true
+			q.poke(s, now)
+		}
+	}
+}
+
+// heldMessages lists every message held, for the progress heartbeat.
+func (q *queue) heldMessages() []Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []Message
+	for _, s := range q.slots {
+		for _, h := range s.inbox {
+			out = append(out, h.msg)
+		}
+		out = append(out, s.triggers...)
+		if s.look != nil {
+			for _, h := range s.look.merged {
+				out = append(out, h.msg)
+			}
+			out = append(out, s.look.triggers...)
+		}
+	}
+	return out
+}

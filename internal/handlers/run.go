@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
+	"github.com/chathub-operator-worker/worker/internal/employee"
+)
+
+// Run runs the pipeline while this worker leads. work is the context of
+// its ChatHub work: cancelled when leadership is lost, or when the grace
+// after a stop ran out. Once stop is done, no new look starts: the looks
+// under way finish (their operations answered), then Run returns; when
+// work ends first, every message still held is handed back.
+func (p *Pipeline) Run(stop, work context.Context) {
+	p.work = work
+	p.caughtUp.Store(true)
+	looks, stopLooks := context.WithCancel(work)
+	defer stopLooks()
+	var wg sync.WaitGroup
+	for range p.cfg.Looks {
+		wg.Go(func() {
+			for s := p.queue.next(looks); s != nil; s = p.queue.next(looks) {
+				p.step(work, s)
+			}
+		})
+	}
+	wg.Go(func() { p.queue.timerLoop(looks) })
+	wg.Go(func() { p.heartbeat(looks) })
+	wg.Go(func() { p.gate.watch(looks) })
+	wg.Go(func() {
+		// Work a worker that stopped left: creates it may have made, and
+		// employees it had not finished.
+		p.intents.recover(stop)
+		p.sweep(stop, true)
+	})
+	select {
+	case <-stop.Done():
+		p.queue.drain()
+		for !p.queue.idle() && ctxtime.Sleep(work, 20*time.Millisecond) == nil {
+		}
+	case <-work.Done():
+	}
+	stopLooks()
+	wg.Wait()
+	p.handBack()
+	p.bg.Wait()
+	p.gate.flush(context.WithoutCancel(work))
+}
+
+// Wake takes a wake-up for the employee: a change dated ahead or a retry
+// is due, or a tool asks for a look. delivered is its delivery attempt.
+func (p *Pipeline) Wake(employeeID string, m Message, delivered int) {
+	p.queue.trigger(employeeID, m, delivered > 1)
+}
+
+// heartbeat marks the held messages in progress, well within AckWait, so
+// that none is delivered again while this worker holds it.
+func (p *Pipeline) heartbeat(ctx context.Context) {
+	for ctxtime.Sleep(ctx, p.cfg.AckWait/3) == nil {
+		for _, m := range p.queue.heldMessages() {
+			if m != nil {
+				_ = m.InProgress()
+			}
+		}
+		p.queue.spillSome()
+	}
+}
+
+// sweep looks at the employees on the list of unfinished work: at once
+// (work a worker that stopped or died left, whose statuses it does not
+// trust), then every Sweep for those whose time passed without a look (a
+// wake-up that was lost).
+func (p *Pipeline) sweep(ctx context.Context, takeover bool) {
+	for {
+		now := p.cfg.Now()
+		err := p.ports.Store.Unfinished(ctx, func(id string, at time.Time) {
+			if !at.After(now) {
+				// Work written down while its calls were under way is
+				// not trusted after a takeover; work that waited for a
+				// time had none under way.
+				p.queue.wake(id, takeover && at.IsZero())
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn().Err(err).Msg("cannot read the list of unfinished work")
+		}
+		if ctxtime.Sleep(ctx, p.cfg.Sweep) != nil {
+			return
+		}
+		takeover = false
+	}
+}
+
+// handBack returns every message still held, so that whoever leads next
+// takes it at once instead of after AckWait.
+func (p *Pipeline) handBack() {
+	msgs := p.queue.heldMessages()
+	for _, m := range msgs {
+		if m != nil {
+			_ = m.Nak(0)
+		}
+	}
+	p.queue.reset()
+}
+
+// pause stops ChatHub work while ChatHub refuses the token, and probes it
+// (re-reading a token file, by Probe) with growing pauses until it
+// accepts it again; the looks waiting then go on.
+func (p *Pipeline) pause(answers []employee.Answer) {
+	org := 0
+	for _, a := range answers {
+		if a.Err != nil {
+			org = a.Op.Org
+		}
+	}
+	p.pausedOrg.Store(int64(org))
+	if p.paused.Swap(true) {
+		return
+	}
+	p.cfg.Metrics.Paused(true)
+	p.log.Error().Int("organization_id", org).Msg("ChatHub refuses the company token (or the base URL or a proxy is wrong); pausing until it accepts it")
+	p.bg.Go(func() {
+		for delay := time.Second; ctxtime.Sleep(p.work, delay) == nil; delay = min(2*delay, 30*time.Second) {
+			ctx, cancel := context.WithTimeout(p.work, 30*time.Second)
+			err := p.ports.Probe(ctx, int(p.pausedOrg.Load()))
+			cancel()
+			if err == nil {
+				p.paused.Store(false)
+				p.cfg.Metrics.Paused(false)
+				p.log.Info().Msg("ChatHub accepts the company token again; resuming")
+				p.queue.resume()
+				return
+			}
+			p.log.Warn().Err(err).Int64("next_try_in_ms", delay.Milliseconds()).Msg("ChatHub still refuses the token")
+		}
+	})
+}
+
+// Ready says why the pipeline cannot do its work now, or nil.
+func (p *Pipeline) Ready() error {
+	if p.paused.Load() {
+		return errRefused
+	}
+	return nil
+}
+
+var errRefused = errors.New("ChatHub refuses the company token, or the worker is misconfigured (CHATHUB_BASE_URL, a proxy in the way)")
