@@ -174,4 +174,6 @@ func handBack(iter jetstream.MessagesContext) {
 }
 
 // Info reads the consumer's state.
-func (c *Consumer) Info(ctx context.Context) (*jetstream.ConsumerInfo, error) { return c.cons.Info(ctx) }
+func (c *Consumer) Info(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+	return c.cons.Info(ctx)
+}

@@ -11,12 +11,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/chathubsim"
 	"github.com/chathub-operator-worker/worker/internal/embedded"
-	"github.com/chathub-operator-worker/worker/internal/broker"
 )
-
 
 // replica connects to the server as one more replica and returns its
 // shared limiter at rps.

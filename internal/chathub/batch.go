@@ -10,10 +10,11 @@ import (
 //
 // A call goes once it is full (BatchMaxSize names), once its oldest hire
 // has waited BatchMaxWait, or once the hires have stopped coming: none
-// joined for three times their recent mean gap (at least 2 ms, at most
-// 20 ms) while nothing more is on its way to the worker. So a lone hire
-// on a quiet stream waits a few milliseconds, a flow of hires fills its
-// calls, and no hire waits longer than BatchMaxWait for its call to fill.
+// joined for five times their recent mean gap (at least 2 ms, at most half
+// of BatchMaxWait) while nothing more is on its way to the worker. So a
+// lone hire on a quiet stream waits a few milliseconds, a flow of hires
+// fills its calls, and no hire waits longer than BatchMaxWait for its call
+// to fill.
 // The wait for ChatHub's rate comes after and does not count: hires that
 // join while a due call waits for its slot go in it.
 type orgQueue struct {
@@ -25,16 +26,15 @@ type orgQueue struct {
 	gap  time.Duration
 }
 
-// Bounds of the quiet that says hires have stopped coming.
-const (
-	minQuiet = 2 * time.Millisecond
-	maxQuiet = 20 * time.Millisecond
-)
+// minQuiet is the least quiet that says hires have stopped coming, and
+// how often a partial call is looked at again while more work is on its
+// way.
+const minQuiet = 2 * time.Millisecond
 
 func (q *orgQueue) add(t *task) {
 	if !q.last.IsZero() {
 		switch gap := t.at.Sub(q.last); {
-		case gap > maxQuiet*10:
+		case gap > time.Second:
 			q.gap = 0 // a new flow: its gaps are yet to be seen
 		case q.gap == 0:
 			q.gap = gap
@@ -47,7 +47,8 @@ func (q *orgQueue) add(t *task) {
 }
 
 // dueAt says when the next call of the queue is due, if it has hires;
-// busy says more work is on its way to the worker.
+// busy says more work is on its way to the worker (the call is then due
+// at the latest at its deadline, and looked at again soon).
 func (q *orgQueue) dueAt(now time.Time, opts ExecutorOptions, busy bool) (time.Time, bool) {
 	if len(q.tasks) == 0 {
 		return time.Time{}, false
@@ -57,7 +58,7 @@ func (q *orgQueue) dueAt(now time.Time, opts ExecutorOptions, busy bool) (time.T
 	}
 	due := q.tasks[0].at.Add(opts.BatchMaxWait)
 	if !busy {
-		quiet := min(max(3*q.gap, minQuiet), maxQuiet, opts.BatchMaxWait)
+		quiet := min(max(5*q.gap, minQuiet), opts.BatchMaxWait/2)
 		if stopped := q.last.Add(quiet); stopped.Before(due) {
 			due = stopped
 		}

@@ -108,7 +108,12 @@ func (r *Record) made(a Answer) {
 			r.Pending = nil
 		}
 		if a.Op.NoCreate {
-			return // found and deleted, or never made
+			// Found and deleted, or never made. One found is kept when
+			// the employee has none, so that a rehire reactivates it.
+			if r.Operator.ID == 0 && a.Operator.ID != 0 {
+				r.Operator = a.Operator
+			}
+			return
 		}
 		old := r.Operator
 		if old.ID != 0 && old.ID != a.Operator.ID && (old.Status != StatusDeleted || old.Unsure) {

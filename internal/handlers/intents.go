@@ -36,7 +36,9 @@ func (in *intents) Intend(ctx context.Context, org int, creates []employee.Inten
 }
 
 // Forget and Intents are the store's.
-func (in *intents) Forget(ctx context.Context, key string) error { return in.p.ports.Intents.Forget(ctx, key) }
+func (in *intents) Forget(ctx context.Context, key string) error {
+	return in.p.ports.Intents.Forget(ctx, key)
+}
 func (in *intents) Intents(ctx context.Context, each func(string, int, []employee.Intent)) error {
 	return in.p.ports.Intents.Intents(ctx, each)
 }
