@@ -213,7 +213,7 @@ func (e *Executor) due(now time.Time) (next time.Time, due bool) {
 	busy := e.opts.Busy()
 	for _, q := range e.orgs {
 		at, ok := q.dueAt(now, e.opts, busy)
-		if soon := now.Add(minQuiet); ok && busy && soon.Before(at) {
+		if soon := now.Add(recheck); ok && busy && soon.Before(at) {
 			// Nobody tells when the work on its way is done: ask again
 			// soon.
 			at = soon
