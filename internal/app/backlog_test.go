@@ -9,6 +9,7 @@ import (
 
 	"github.com/chathub-operator-worker/worker/internal/app"
 	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
 	"github.com/rs/zerolog"
@@ -40,7 +41,10 @@ func TestBacklogCostsWhatItNeeds(t *testing.T) {
 	}
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	h.PublishAsync(all)
-	h.Start(h.Config())
+	// BATCH_MAX_WAIT as by default: the looks of a backlog this size take
+	// longer than the harness's 50 ms under the race detector, and a hire
+	// waits no longer than that for its call to fill.
+	h.Start(h.Config(func(c *config.Config) { c.BatchMaxWait = 200 * time.Millisecond }))
 	results := h.WaitResults(len(all), time.Minute)
 	assertNoneFailed(t, results)
 	assertChatHub(t, h.Sim, stories)
