@@ -76,10 +76,17 @@ func (c *Consumer) Alive(limit time.Duration) error { return c.beat.Alive(limit)
 // buffered already.
 const atHand = 100 * time.Microsecond
 
+// Quiet is how long no message must come for the loop to tell its
+// handler the stream is quiet.
+const Quiet = 10 * time.Millisecond
+
 // Run takes messages until ctx is done. It waits for room (at most
 // room() messages in a batch; none while it is 0), and calls handle with
-// each batch and whether the stream held nothing more for the consumer
-// when the batch ended. Messages buffered but not handed over are handed
+// each batch and whether the loop caught up with the stream: nothing more
+// was pending when the batch ended, and the batch was small (a tenth of
+// what the client pulls ahead, at most: a large one is a burst still
+// arriving). Once no message came for Quiet, it calls handle with no
+// message and caught up. Messages buffered but not handed over are handed
 // back at the end.
 func (c *Consumer) Run(ctx context.Context, room func() int, roomed <-chan struct{}, handle func(batch []*Message, caughtUp bool)) error {
 	for ctx.Err() == nil {
@@ -102,6 +109,7 @@ func (c *Consumer) Run(ctx context.Context, room func() int, roomed <-chan struc
 }
 
 func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, room func() int, roomed <-chan struct{}, handle func([]*Message, bool)) error {
+	active := false
 	for {
 		c.beat.Now()
 		n := room()
@@ -115,18 +123,27 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 			continue
 		}
 		// Wait for a first message in slices, so that an idle loop still
-		// shows it is alive.
-		waitCtx, cancel := context.WithTimeout(ctx, idleBeat)
+		// shows it is alive; after a batch, first for Quiet.
+		wait := idleBeat
+		if active {
+			wait = Quiet
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
 		first, err := iter.Next(jetstream.NextContext(waitCtx))
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case errors.Is(err, context.DeadlineExceeded):
+			if active {
+				active = false
+				handle(nil, true)
+			}
 			continue
 		case err != nil:
 			return err
 		}
+		active = true
 		batch := []*Message{c.message(first)}
 		pending := streamPending(first)
 		for len(batch) < n {
@@ -136,7 +153,7 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 			}
 			batch, pending = append(batch, c.message(m)), streamPending(m)
 		}
-		handle(batch, pending == 0 && len(batch) < n)
+		handle(batch, pending == 0 && len(batch) < n && len(batch) <= max(c.Buffer/10, 1))
 	}
 }
 

@@ -46,7 +46,9 @@ func (p *Pipeline) Take(ctx context.Context, batch []Inbound, caughtUp bool) {
 	valid, rejected := p.parse(ctx, batch)
 	p.reject(ctx, rejected)
 	p.caughtUp.Store(caughtUp)
-	p.queue.add(valid, caughtUp)
+	for _, s := range p.queue.add(valid, caughtUp) {
+		p.withdraw(s)
+	}
 	p.cfg.Metrics.Batch(len(batch), time.Since(start))
 }
 

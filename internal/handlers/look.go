@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -33,6 +35,9 @@ type look struct {
 	// intents are the notes of creates the look's record must say the
 	// outcome of before they go.
 	intents []string
+	// ops are the operations started and not answered (under the queue's
+	// lock).
+	ops []employee.Op
 }
 
 // step moves one employee's look on: it reads the record (at the look's
@@ -60,6 +65,7 @@ func (p *Pipeline) step(ctx context.Context, s *slot) {
 		p.spill(ctx, s, l)
 		return
 	}
+	answers = slices.DeleteFunc(answers, func(a employee.Answer) bool { return errors.Is(a.Err, errWithdrawn) })
 	if len(answers) > 0 {
 		if p.stopping(answers) {
 			p.abandon(s)
@@ -157,10 +163,27 @@ func (p *Pipeline) apply(l *look, answers []employee.Answer, now time.Time) bool
 // start hands the operations to ChatHub; each answer brings the look
 // back.
 func (p *Pipeline) start(s *slot, ops []employee.Op) {
-	p.queue.expect(s, len(ops))
 	tp := traceOf(s.look.span)
+	for i := range ops {
+		ops[i].Trace = tp
+	}
+	p.queue.expect(s, ops)
 	for _, op := range ops {
-		op.Trace = tp
 		p.ports.ChatHub.Do(op, func(a employee.Answer) { p.queue.answer(s.id, a) })
+	}
+}
+
+// errWithdrawn answers an operation taken back before it started.
+var errWithdrawn = errors.New("taken back before it started: newer events came")
+
+// withdraw takes back the operations of a look that have not started yet,
+// since newer events came for the employee: the look decides again with
+// them (a termination behind a hire waiting for ChatHub's rate makes no
+// operator, rather than one made to be deleted).
+func (p *Pipeline) withdraw(s *slot) {
+	for _, op := range p.queue.started(s) {
+		if p.ports.ChatHub.Withdraw(op) {
+			p.queue.answer(s.id, employee.Answer{Op: op, Err: errWithdrawn})
+		}
 	}
 }

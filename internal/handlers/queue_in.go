@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
@@ -9,8 +10,10 @@ import (
 // add queues events taken in, per employee. open says whether the intake
 // took in all the stream held: events wait for that, so that a burst is
 // merged whole before ChatHub is driven; a full queue opens too, since
-// the intake cannot take more in until some work is done.
-func (q *queue) add(events []*held, open bool) {
+// the intake cannot take more in until some work is done. It returns the
+// slots whose looks wait for operations that the new events may make
+// moot.
+func (q *queue) add(events []*held, open bool) (waiting []*slot) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
@@ -21,11 +24,15 @@ func (q *queue) add(events []*held, open bool) {
 		s.distrust = s.distrust || h.delivered > 1
 		q.held++
 		q.heldBytes += h.size
+		if s.pending > 0 && !slices.Contains(waiting, s) {
+			waiting = append(waiting, s)
+		}
 	}
 	q.setOpen(open || q.full(), now)
 	for _, h := range events {
 		q.poke(q.slots[h.ev.EmployeeID], now)
 	}
+	return waiting
 }
 
 // setOpen records whether the intake caught up, and lets the gated slots
@@ -71,6 +78,13 @@ func (q *queue) answer(id string, a employee.Answer) {
 	s := q.slots[id]
 	if s == nil {
 		return
+	}
+	if s.look != nil {
+		if i := slices.Index(s.look.ops, a.Op); i >= 0 {
+			s.look.ops = slices.Delete(s.look.ops, i, i+1)
+		} else {
+			return // answered already (taken back, then made all the same)
+		}
 	}
 	s.answers = append(s.answers, a)
 	s.pending--

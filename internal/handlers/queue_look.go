@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
@@ -35,11 +36,22 @@ func (q *queue) begin(s *slot) (events []*held, answers []employee.Answer, spill
 	return events, answers, spill, distrust
 }
 
-// expect notes the operations a look started, before any can answer.
-func (q *queue) expect(s *slot, n int) {
+// expect notes the operations a look starts, before any can answer.
+func (q *queue) expect(s *slot, ops []employee.Op) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s.pending += n
+	s.pending += len(ops)
+	s.look.ops = append(s.look.ops, ops...)
+}
+
+// started lists the operations of the slot's look not answered yet.
+func (q *queue) started(s *slot) []employee.Op {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s.look == nil {
+		return nil
+	}
+	return slices.Clone(s.look.ops)
 }
 
 // sleep makes the look wait until at (or its next event).
