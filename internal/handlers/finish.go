@@ -47,7 +47,7 @@ func (p *Pipeline) finish(ctx context.Context, s *slot, l *look, d employee.Deci
 	}
 	p.ack(l)
 	l.span.End()
-	p.queue.detach(s)
+	p.queue.detach(s, false)
 }
 
 // park asks for a look at the employee at at (again: a wake-up that fired
@@ -64,9 +64,11 @@ func (p *Pipeline) park(ctx context.Context, id string, at time.Time, note bool)
 	return p.ports.Store.Note(ctx, id, at)
 }
 
-// spill writes a look down as it stands and lets its messages go; the
-// look goes on where it was. The employee is on the list of unfinished
-// work meanwhile, so that a worker that takes over finds it.
+// spill writes a look down as it stands, lets its messages go and ends
+// it; the employee is looked at again from the record when there is
+// something to do (the answers of its operations, the end of a burst, a
+// time). The employee is on the list of unfinished work meanwhile, so that
+// a worker that takes over finds them.
 func (p *Pipeline) spill(ctx context.Context, s *slot, l *look) {
 	if l.due.IsZero() {
 		if err := p.ports.Store.Note(ctx, l.rec.EmployeeID, time.Time{}); err != nil {
@@ -79,6 +81,8 @@ func (p *Pipeline) spill(ctx context.Context, s *slot, l *look) {
 		return
 	}
 	p.ack(l)
+	l.span.End()
+	p.queue.detach(s, true)
 }
 
 // publish stores the look's results; those that could not be are tried
@@ -171,7 +175,7 @@ func (p *Pipeline) abandon(s *slot) {
 	}
 	p.queue.let(len(events), bytes)
 	s.look.span.End()
-	p.queue.detach(s)
+	p.queue.detach(s, false)
 }
 
 // echo puts the original event in each failed result, read back from the

@@ -35,9 +35,6 @@ type look struct {
 	// intents are the notes of creates the look's record must say the
 	// outcome of before they go.
 	intents []string
-	// ops are the operations started and not answered (under the queue's
-	// lock).
-	ops []employee.Op
 }
 
 // step moves one employee's look on: it reads the record (at the look's
@@ -98,7 +95,7 @@ func (p *Pipeline) open(ctx context.Context, s *slot) bool {
 	if err != nil {
 		p.log.Warn().Err(err).Str("employee_id", hrevent.Clip(s.id)).Msg("cannot read the employee's record; trying again")
 		p.cfg.Metrics.Retry("store")
-		p.queue.retryLater(s, p.cfg.Now().Add(p.cfg.Policy.Base))
+		p.queue.sleep(s, p.cfg.Now().Add(p.cfg.Policy.Base))
 		return false
 	}
 	l := &look{rec: rec, rev: rev, due: rec.Due, span: p.lookSpan(s.id)}

@@ -74,9 +74,9 @@ type Config struct {
 	// begin to wait before the guard decides, so that a burst is counted
 	// whole.
 	GuardSettle time.Duration
-	// Looks bounds the looks under way at once (their store round trips
-	// overlap).
-	Looks int
+	// Looks bounds the steps of looks run at once (their store round
+	// trips overlap); LooksMax the looks under way (their records held).
+	Looks, LooksMax int
 	// HoldMax and HoldBytes bound the messages held unacknowledged, by
 	// count and by bytes of their bodies; past them, waiting work is
 	// written down and its messages acknowledged.
@@ -101,6 +101,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Looks <= 0 {
 		c.Looks = 64
+	}
+	if c.LooksMax <= 0 {
+		c.LooksMax = 2000
 	}
 	if c.HoldMax <= 0 {
 		c.HoldMax = 20_000

@@ -3,7 +3,6 @@ package handlers
 import (
 	"container/heap"
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -18,19 +17,26 @@ import (
 // the stream held when they arrived, so that a burst is merged whole
 // before ChatHub is driven), a wake-up, the answers to its operations,
 // or the time it asked to be looked at again.
+//
+// Memory is bounded twice: by the messages held (HoldMax, HoldBytes) and
+// by the looks under way (LooksMax). Past either, looks that wait (for
+// ChatHub, a time, the intake) are written down and let go: their record
+// is saved, their messages acknowledged, and their employee looked at
+// again from the record when there is something to do.
 type queue struct {
 	cfg Config
 	mu  sync.Mutex
 	// slots holds every employee with something pending.
 	slots map[string]*slot
-	ready []*slot
+	// goOn are the slots whose looks go on (or that must be written
+	// down); fresh those that start one, while fewer than LooksMax are
+	// under way.
+	goOn, fresh []*slot
+	looks       int
 	// timers holds the slots waiting for a time.
 	timers timerHeap
 	// held counts the messages held unacknowledged, and their bytes.
 	held, heldBytes int
-	// open: the intake took in what the stream held (or cannot take more
-	// in): new events need not wait for more.
-	open bool
 	// draining: the worker stops; only looks under way go on.
 	draining bool
 	// avail wakes a look worker; roomed the intake; tick the timer loop.
@@ -44,17 +50,21 @@ type slot struct {
 	// wake-ups not yet acknowledged.
 	inbox    []*held
 	triggers []Message
-	// look is the look under way, if any: waiting for answers (pending),
-	// for a time (at), or for ChatHub to accept the token (paused).
-	look    *look
-	pending int
+	// look is the look under way, if any.
+	look *look
+	// later: a look was written down before it was done; the employee is
+	// looked at again when nothing else brings them.
+	later bool
+	// ops are the operations started and not answered; answers those
+	// answered and not yet looked at.
+	ops     []employee.Op
 	answers []employee.Answer
-	at      time.Time
-	paused  bool
-	// spill asks the next step to write the look down and let its
-	// messages go: too many messages are held.
+	// at is a time to look again; paused: ChatHub refuses the token.
+	at     time.Time
+	paused bool
+	// spill asks the next step to write the look down and let it go.
 	spill bool
-	// onIt: a worker has the slot; queued: it is in the ready list.
+	// onIt: a worker has the slot; queued: it is in a ready list.
 	onIt, queued bool
 	// gated: its new events wait for the intake to take in the rest.
 	gated bool
@@ -68,7 +78,7 @@ type slot struct {
 }
 
 func newQueue(cfg Config) *queue {
-	return &queue{cfg: cfg, slots: map[string]*slot{}, open: true,
+	return &queue{cfg: cfg, slots: map[string]*slot{},
 		avail: make(chan struct{}, 1), roomed: make(chan struct{}, 1), tick: make(chan struct{}, 1)}
 }
 
@@ -94,27 +104,35 @@ func (s *slot) wants(now time.Time) bool {
 	switch {
 	case s.onIt || s.queued:
 		return false
-	case s.look != nil && s.spill:
-		return true
-	case s.paused || s.pending > 0:
+	case s.spill:
+		return s.look != nil || len(s.inbox) > 0
+	case s.paused:
 		return false
-	case len(s.answers) > 0 || len(s.triggers) > 0:
+	case len(s.answers) > 0 && len(s.ops) == 0:
+		return true
+	case len(s.ops) > 0:
+		return false
+	case len(s.triggers) > 0:
 		return true
 	case !s.at.IsZero() && s.at.After(now):
-		// Waiting for a time (the guard, a pause after trouble): new
-		// events are looked at early.
+		// Waiting for a time (the guard, a pause after trouble): a look's
+		// new events are looked at early.
 		return s.look != nil && len(s.inbox) > 0 && !s.gated
 	case s.look != nil:
 		return true // a look that goes on: its time came, or it resumed
 	}
-	return len(s.inbox) > 0 && !s.gated
+	return (len(s.inbox) > 0 || s.later) && !s.gated
 }
 
 // poke makes the slot ready if it wants to be; q.mu is held.
 func (q *queue) poke(s *slot, now time.Time) {
 	if s.wants(now) {
 		s.queued = true
-		q.ready = append(q.ready, s)
+		if s.look != nil || s.spill || len(s.answers) > 0 {
+			q.goOn = append(q.goOn, s)
+		} else {
+			q.fresh = append(q.fresh, s)
+		}
 		signal(q.avail)
 		return
 	}
@@ -124,25 +142,32 @@ func (q *queue) poke(s *slot, now time.Time) {
 	}
 }
 
-// next hands out a ready slot, waiting for one until ctx is done.
+// next hands out a ready slot, waiting for one until ctx is done: a look
+// that goes on first, a new one while fewer than LooksMax are under way.
+// Once the worker stops, only looks under way go on.
 func (q *queue) next(ctx context.Context) *slot {
 	for {
 		q.mu.Lock()
-		if q.draining {
-			q.ready = slices.DeleteFunc(q.ready, func(s *slot) bool {
-				s.queued = s.queued && s.look != nil
-				return s.look == nil
-			})
+		var s *slot
+		switch {
+		case len(q.goOn) > 0:
+			s, q.goOn = q.goOn[0], q.goOn[1:]
+		case len(q.fresh) > 0 && q.draining:
+			for _, f := range q.fresh {
+				f.queued = false
+			}
+			q.fresh = nil
+		case len(q.fresh) > 0 && q.looks < q.cfg.LooksMax:
+			s, q.fresh = q.fresh[0], q.fresh[1:]
+		case len(q.fresh) > 0:
+			q.spillWaiting() // make room: looks that wait are let go
 		}
-		if len(q.ready) > 0 {
-			s := q.ready[0]
-			q.ready[0] = nil
-			q.ready = q.ready[1:]
+		if s != nil {
 			s.queued, s.onIt = false, true
 			if s.index >= 0 {
 				heap.Remove(&q.timers, s.index)
 			}
-			if len(q.ready) > 0 {
+			if len(q.goOn)+len(q.fresh) > 0 {
 				signal(q.avail)
 			}
 			q.mu.Unlock()
@@ -157,41 +182,13 @@ func (q *queue) next(ctx context.Context) *slot {
 	}
 }
 
-// drain lets only the looks under way go on: the worker stops.
-func (q *queue) drain() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.draining = true
-	signal(q.avail)
-}
-
-// idle reports whether no look is under way.
-func (q *queue) idle() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, s := range q.slots {
-		if s.look != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// reset forgets everything: its messages were handed back.
-func (q *queue) reset() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.slots, q.ready, q.timers = map[string]*slot{}, nil, nil
-	q.held, q.heldBytes, q.draining, q.open = 0, 0, false, true
-}
-
 // release ends a worker's turn on the slot, and forgets a slot with
 // nothing left.
 func (q *queue) release(s *slot) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s.onIt = false
-	if s.look == nil && len(s.inbox) == 0 && len(s.triggers) == 0 && len(s.answers) == 0 {
+	if s.look == nil && !s.later && len(s.inbox)+len(s.triggers)+len(s.answers)+len(s.ops) == 0 && !s.paused {
 		delete(q.slots, s.id)
 		return
 	}

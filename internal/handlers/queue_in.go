@@ -8,11 +8,9 @@ import (
 )
 
 // add queues events taken in, per employee. open says whether the intake
-// took in all the stream held: events wait for that, so that a burst is
-// merged whole before ChatHub is driven; a full queue opens too, since
-// the intake cannot take more in until some work is done. It returns the
-// slots whose looks wait for operations that the new events may make
-// moot.
+// caught up with the stream: events wait for that, so that a burst is
+// merged whole before ChatHub is driven. It returns the slots whose looks
+// wait for operations that the new events may make moot.
 func (q *queue) add(events []*held, open bool) (waiting []*slot) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -24,24 +22,22 @@ func (q *queue) add(events []*held, open bool) (waiting []*slot) {
 		s.distrust = s.distrust || h.delivered > 1
 		q.held++
 		q.heldBytes += h.size
-		if s.pending > 0 && !slices.Contains(waiting, s) {
+		if len(s.ops) > 0 && !slices.Contains(waiting, s) {
 			waiting = append(waiting, s)
 		}
 	}
-	q.setOpen(open || q.full(), now)
+	if open {
+		q.ungate(now)
+	}
 	for _, h := range events {
 		q.poke(q.slots[h.ev.EmployeeID], now)
 	}
+	q.spillHeld(now)
 	return waiting
 }
 
-// setOpen records whether the intake caught up, and lets the gated slots
-// go when it did; q.mu is held.
-func (q *queue) setOpen(open bool, now time.Time) {
-	q.open = open
-	if !open {
-		return
-	}
+// ungate lets the gated slots go; q.mu is held.
+func (q *queue) ungate(now time.Time) {
 	for _, s := range q.slots {
 		if s.gated {
 			s.gated = false
@@ -50,11 +46,11 @@ func (q *queue) setOpen(open bool, now time.Time) {
 	}
 }
 
-// caughtUp lets gated events go: the intake has nothing more in hand.
+// caughtUp lets gated events go: the intake caught up with the stream.
 func (q *queue) caughtUp() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.setOpen(true, time.Now())
+	q.ungate(time.Now())
 }
 
 // trigger queues a wake-up for the employee: it is due, and waits for
@@ -79,15 +75,12 @@ func (q *queue) answer(id string, a employee.Answer) {
 	if s == nil {
 		return
 	}
-	if s.look != nil {
-		if i := slices.Index(s.look.ops, a.Op); i >= 0 {
-			s.look.ops = slices.Delete(s.look.ops, i, i+1)
-		} else {
-			return // answered already (taken back, then made all the same)
-		}
+	i := slices.Index(s.ops, a.Op)
+	if i < 0 {
+		return // answered already (taken back, then made all the same)
 	}
+	s.ops = slices.Delete(s.ops, i, i+1)
 	s.answers = append(s.answers, a)
-	s.pending--
 	q.poke(s, time.Now())
 }
 
@@ -141,7 +134,7 @@ func (q *queue) room() int {
 func (q *queue) busy() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.ready) > 0 {
+	if len(q.goOn)+len(q.fresh) > 0 {
 		return true
 	}
 	for _, s := range q.slots {
@@ -152,24 +145,38 @@ func (q *queue) busy() bool {
 	return false
 }
 
-// spillSome asks looks that wait (for ChatHub, a time or the token) to
-// write themselves down and let their messages go, when held messages
-// near their bounds: the intake must keep taking events in, a
-// deactivation behind a hire backlog above all.
-func (q *queue) spillSome() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+// spillHeld, once the held messages near their bounds, asks for the
+// waiting work to be written down and its messages let go: events that
+// wait for the rest of a burst, and looks that wait (for ChatHub, a time,
+// the token). The intake must keep taking events in: a deactivation
+// behind a backlog of hires above all. q.mu is held.
+func (q *queue) spillHeld(now time.Time) {
 	if q.held < q.cfg.HoldMax*3/4 && q.heldBytes < q.cfg.HoldBytes*3/4 {
 		return
 	}
-	now := time.Now()
 	for _, s := range q.slots {
-		if s.look != nil && len(s.look.merged)+len(s.look.triggers) > 0 && !s.onIt && !s.spill {
+		if !s.onIt && !s.spill && (s.look != nil && s.waits() || s.look == nil && s.gated && len(s.inbox) > 0) {
 			s.spill = true
 			q.poke(s, now)
 		}
 	}
 }
+
+// spillWaiting lets go of looks that wait, to make room for new ones; q.mu
+// is held.
+func (q *queue) spillWaiting() {
+	now := time.Now()
+	for _, s := range q.slots {
+		if s.look != nil && s.waits() && !s.onIt && !s.spill {
+			s.spill = true
+			q.poke(s, now)
+		}
+	}
+}
+
+// waits reports whether the slot's look waits for something: answers, a
+// time, the token.
+func (s *slot) waits() bool { return len(s.ops) > 0 || !s.at.IsZero() || s.paused }
 
 // heldMessages lists every message held, for the progress heartbeat.
 func (q *queue) heldMessages() []Message {

@@ -16,11 +16,12 @@ func (q *queue) attach(s *slot, l *look) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s.look = l
+	q.looks++
 }
 
 // begin hands a step what came for the slot since the last one: its new
-// events (from then on held by the look), the wake-ups, the answers, and
-// whether to spill.
+// events (from then on held by the look), the wake-ups, the answers,
+// whether to spill and whether to distrust the record.
 func (q *queue) begin(s *slot) (events []*held, answers []employee.Answer, spill, distrust bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -30,9 +31,11 @@ func (q *queue) begin(s *slot) (events []*held, answers []employee.Answer, spill
 	l.merged = append(l.merged, events...)
 	l.triggers = append(l.triggers, s.triggers...)
 	s.triggers = nil
-	answers, s.answers = s.answers, nil
+	if len(s.ops) == 0 {
+		answers, s.answers = s.answers, nil
+	}
 	spill, s.spill = s.spill, false
-	s.at = time.Time{}
+	s.at, s.later = time.Time{}, false
 	return events, answers, spill, distrust
 }
 
@@ -40,29 +43,18 @@ func (q *queue) begin(s *slot) (events []*held, answers []employee.Answer, spill
 func (q *queue) expect(s *slot, ops []employee.Op) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s.pending += len(ops)
-	s.look.ops = append(s.look.ops, ops...)
+	s.ops = append(s.ops, ops...)
 }
 
-// started lists the operations of the slot's look not answered yet.
+// started lists the slot's operations not answered yet.
 func (q *queue) started(s *slot) []employee.Op {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if s.look == nil {
-		return nil
-	}
-	return slices.Clone(s.look.ops)
+	return slices.Clone(s.ops)
 }
 
-// sleep makes the look wait until at (or its next event).
+// sleep makes the slot wait until at (or its next event).
 func (q *queue) sleep(s *slot, at time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	s.at = at
-}
-
-// retryLater makes a slot with no look yet try again at at.
-func (q *queue) retryLater(s *slot, at time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s.at = at
@@ -85,11 +77,15 @@ func (q *queue) settle(l *look) (events []*held, triggers []Message) {
 	return events, triggers
 }
 
-// detach ends the slot's look.
-func (q *queue) detach(s *slot) {
+// detach ends the slot's look; later says it was written down before it
+// was done, and the employee is looked at again.
+func (q *queue) detach(s *slot, later bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s.look = nil
+	if s.look != nil {
+		q.looks--
+	}
+	s.look, s.later = nil, later
 }
 
 // unmerge ends the slot's look and puts the events and wake-ups it took
@@ -102,4 +98,35 @@ func (q *queue) unmerge(s *slot) {
 	s.inbox = append(l.merged, s.inbox...)
 	s.triggers = append(l.triggers, s.triggers...)
 	s.look, s.answers = nil, nil
+	q.looks--
+}
+
+// drain lets only the looks under way go on: the worker stops.
+func (q *queue) drain() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.draining = true
+	signal(q.avail)
+}
+
+// idle reports whether no look is under way.
+func (q *queue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.looks == 0
+}
+
+// reset forgets everything: its messages were handed back.
+func (q *queue) reset() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.slots, q.goOn, q.fresh, q.timers = map[string]*slot{}, nil, nil, nil
+	q.held, q.heldBytes, q.looks, q.draining = 0, 0, 0, false
+}
+
+// spillSome writes waiting work down if held messages near their bounds.
+func (q *queue) spillSome() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.spillHeld(time.Now())
 }
