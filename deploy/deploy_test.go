@@ -121,7 +121,7 @@ func kustomize(t *testing.T, dir string) []byte {
 func TestKustomizeRenders(t *testing.T) {
 	t.Parallel()
 	out := kustomize(t, "k8s")
-	for _, want := range []string{"kind: Deployment", "kind: PodDisruptionBudget", "kind: Secret", "readOnlyRootFilesystem: true",
+	for _, want := range []string{"kind: Deployment", "kind: PodDisruptionBudget", "readOnlyRootFilesystem: true",
 		"runAsNonRoot: true", "path: /readyz", "image: registry.example.com/chathub-operator-worker:1.0.0"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendered manifests lack %q", want)

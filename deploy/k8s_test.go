@@ -50,6 +50,24 @@ func TestKustomizeTokenReadable(t *testing.T) {
 	checkFiles(t, renderBase(t), map[string]string{"CHATHUB_TOKEN_FILE": "Secret/chathub-token/token"})
 }
 
+// TestKustomizeAppliesNoSecret: the base holds no Secret, so applying it
+// never overwrites the token someone put in the cluster, least of all with
+// a placeholder.
+func TestKustomizeAppliesNoSecret(t *testing.T) {
+	t.Parallel()
+	docs := renderBase(t)
+	found, err := manifest.Placeholders(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range found {
+		t.Errorf("the base applies a placeholder: %s", f)
+	}
+	for _, d := range manifest.OfKind(docs, "Secret") {
+		t.Errorf("the base applies Secret %s; Secrets are made by the user (docs/deploy.md)", d.Metadata.Name)
+	}
+}
+
 // TestKustomizePod: the base's pod keeps the security settings, probes,
 // resources and spread that the Helm chart keeps too.
 func TestKustomizePod(t *testing.T) {
