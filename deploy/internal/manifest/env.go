@@ -12,7 +12,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/config"
 )
 
-// KnownVars are the variables the worker reads, from its configuration's
+// KnownVars are the variables the worker's configuration reads, from its
 // env tags, so that the list cannot fall behind the worker.
 func KnownVars() map[string]bool {
 	known := map[string]bool{}
@@ -69,7 +69,8 @@ func CheckEnv(set map[string]string, dir string) []error {
 	var errs []error
 	known := KnownVars()
 	for _, name := range slices.Sorted(maps.Keys(set)) {
-		if !known[name] {
+		// The OpenTelemetry SDK reads the standard OTEL_* variables.
+		if !known[name] && !strings.HasPrefix(name, "OTEL_") {
 			errs = append(errs, fmt.Errorf("the manifests set %s, which the worker does not read", name))
 		}
 	}
