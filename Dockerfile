@@ -4,6 +4,8 @@
 #     --build-arg DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) -t chathub-operator-worker .
 # The ChatHub simulator image, for trying the worker without ChatHub:
 #   docker build --target chathub-sim -t chathub-sim .
+# The base images are named by tag, so that a rebuild picks up their fixes;
+# docs/deploy.md ("Pinning images by digest") says how to pin them.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./

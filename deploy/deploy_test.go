@@ -11,27 +11,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/chathub-operator-worker/worker/deploy/internal/manifest"
 	"github.com/chathub-operator-worker/worker/internal/config"
 )
 
 // knownVars are the variables the worker reads.
-func knownVars() map[string]bool {
-	known := map[string]bool{}
-	t := reflect.TypeFor[config.Config]()
-	for i := range t.NumField() {
-		if name := t.Field(i).Tag.Get("env"); name != "" {
-			known[name] = true
-		}
-	}
-	return known
-}
+func knownVars() map[string]bool { return manifest.KnownVars() }
 
 // k8sEnv collects what the kustomize base sets: the ConfigMap's data and
 // the container's env.
@@ -130,7 +121,7 @@ func kustomize(t *testing.T, dir string) []byte {
 func TestKustomizeRenders(t *testing.T) {
 	t.Parallel()
 	out := kustomize(t, "k8s")
-	for _, want := range []string{"kind: Deployment", "kind: PodDisruptionBudget", "kind: Secret", "readOnlyRootFilesystem: true",
+	for _, want := range []string{"kind: Deployment", "kind: PodDisruptionBudget", "readOnlyRootFilesystem: true",
 		"runAsNonRoot: true", "path: /readyz", "image: registry.example.com/chathub-operator-worker:1.0.0"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendered manifests lack %q", want)
@@ -143,64 +134,8 @@ func TestKustomizeRenders(t *testing.T) {
 // Deployment's pods, and nothing selects with an empty selector.
 func TestSelectorsMatchThePods(t *testing.T) {
 	t.Parallel()
-	out := kustomize(t, "k8s")
-	type matcher struct {
-		MatchLabels map[string]string `yaml:"matchLabels"`
-	}
-	var pods map[string]string
-	selectors := map[string]map[string]string{}
-	dec := yaml.NewDecoder(bytes.NewReader(out))
-	for {
-		var doc struct {
-			Kind string `yaml:"kind"`
-			Spec struct {
-				Selector yaml.Node `yaml:"selector"`
-				Template struct {
-					Metadata struct {
-						Labels map[string]string `yaml:"labels"`
-					} `yaml:"metadata"`
-					Spec struct {
-						Spread []struct {
-							LabelSelector matcher `yaml:"labelSelector"`
-						} `yaml:"topologySpreadConstraints"`
-					} `yaml:"spec"`
-				} `yaml:"template"`
-			} `yaml:"spec"`
-		}
-		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		switch doc.Kind {
-		case "Deployment":
-			pods = doc.Spec.Template.Metadata.Labels
-			var m matcher
-			_ = doc.Spec.Selector.Decode(&m)
-			selectors["Deployment"] = m.MatchLabels
-			for _, c := range doc.Spec.Template.Spec.Spread {
-				selectors["topologySpreadConstraints"] = c.LabelSelector.MatchLabels
-			}
-		case "PodDisruptionBudget":
-			var m matcher
-			_ = doc.Spec.Selector.Decode(&m)
-			selectors["PodDisruptionBudget"] = m.MatchLabels
-		case "Service":
-			var m map[string]string
-			_ = doc.Spec.Selector.Decode(&m)
-			selectors["Service"] = m
-		}
-	}
-	for _, kind := range []string{"Deployment", "PodDisruptionBudget", "Service", "topologySpreadConstraints"} {
-		sel := selectors[kind]
-		if len(sel) == 0 {
-			t.Errorf("%s has no selector", kind)
-		}
-		for k, v := range sel {
-			if pods[k] != v {
-				t.Errorf("%s selects %s=%s; the pods are labelled %v", kind, k, v, pods)
-			}
-		}
+	for _, err := range manifest.CheckSelectors(renderBase(t)) {
+		t.Error(err)
 	}
 }
 

@@ -1,0 +1,169 @@
+package deploy_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chathub-operator-worker/worker/deploy/internal/manifest"
+)
+
+// renderBase renders the kustomize base and decodes it.
+func renderBase(t *testing.T) []manifest.Doc {
+	t.Helper()
+	docs, err := manifest.Parse(kustomize(t, "k8s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs
+}
+
+// renderWith renders an overlay of the base with the given components of
+// k8s/components, as a user's kustomization would list them.
+func renderWith(t *testing.T, components ...string) []manifest.Doc {
+	t.Helper()
+	base, err := filepath.Abs("k8s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kustomize takes only relative paths to other kustomizations.
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - " + rel + "\ncomponents:\n"
+	for _, c := range components {
+		k += "  - " + filepath.Join(rel, "components", c) + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := manifest.Parse(kustomize(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs
+}
+
+// checkFiles checks that every file the worker is pointed at is mounted
+// from the object want names for its variable ("Secret/name/key") and that
+// the pod's user can read it, and that no other file variable is set.
+func checkFiles(t *testing.T, docs []manifest.Doc, want map[string]string) {
+	t.Helper()
+	files, err := manifest.Files(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range files {
+		got[f.Var] = true
+		if src := f.Kind + "/" + f.Name + "/" + f.Key; want[f.Var] != src {
+			t.Errorf("%s=%s shows %s, want %s", f.Var, f.Path, src, want[f.Var])
+		}
+		if !f.Readable {
+			t.Errorf("%s=%s: the worker cannot read it: %s", f.Var, f.Path, f.Why)
+		}
+	}
+	for v := range want {
+		if !got[v] {
+			t.Errorf("%s is not set", v)
+		}
+	}
+}
+
+// TestKustomizeTokenReadable: the token file comes from Secret
+// chathub-token and the pod's user can read it. (The base once mounted it
+// root-owned with mode 0400 and no fsGroup, and the worker could not.)
+func TestKustomizeTokenReadable(t *testing.T) {
+	t.Parallel()
+	checkFiles(t, renderBase(t), map[string]string{"CHATHUB_TOKEN_FILE": "Secret/chathub-token/token"})
+}
+
+// TestKustomizeAppliesNoSecret: the base holds no Secret, so applying it
+// never overwrites the token someone put in the cluster, least of all with
+// a placeholder.
+func TestKustomizeAppliesNoSecret(t *testing.T) {
+	t.Parallel()
+	docs := renderBase(t)
+	found, err := manifest.Placeholders(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range found {
+		t.Errorf("the base applies a placeholder: %s", f)
+	}
+	for _, d := range manifest.OfKind(docs, "Secret") {
+		t.Errorf("the base applies Secret %s; Secrets are made by the user (docs/deploy.md)", d.Metadata.Name)
+	}
+}
+
+// TestKustomizePod: the base's pod keeps the security settings, probes,
+// resources and spread that the Helm chart keeps too.
+func TestKustomizePod(t *testing.T) {
+	t.Parallel()
+	docs := renderBase(t)
+	set, err := manifest.WorkerEnv(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range manifest.CheckPod(docs, set) {
+		t.Error(err)
+	}
+	for _, err := range manifest.CheckEnv(set, t.TempDir()) {
+		t.Error(err)
+	}
+}
+
+// TestKustomizeNATSComponents renders the base with the NATS components a
+// user can enable, in the combinations the worker accepts: each variable is
+// one the worker reads and its configuration validates, each file comes
+// from the Secret the docs name, and the pod's user can read it.
+func TestKustomizeNATSComponents(t *testing.T) {
+	t.Parallel()
+	token := "Secret/chathub-token/token"
+	for _, tc := range []struct {
+		components []string
+		files      map[string]string
+	}{
+		{[]string{"nats-creds"}, map[string]string{"NATS_CREDS": "Secret/chathub-nats-creds/nats.creds"}},
+		{[]string{"nats-nkey"}, map[string]string{"NATS_NKEY": "Secret/chathub-nats-nkey/nkey.seed"}},
+		{[]string{"nats-tls-ca"}, map[string]string{"NATS_TLS_CA": "Secret/chathub-nats-tls/ca.crt"}},
+		{[]string{"nats-creds", "nats-tls-ca", "nats-tls-client"}, map[string]string{
+			"NATS_CREDS":    "Secret/chathub-nats-creds/nats.creds",
+			"NATS_TLS_CA":   "Secret/chathub-nats-tls/ca.crt",
+			"NATS_TLS_CERT": "Secret/chathub-nats-tls/tls.crt",
+			"NATS_TLS_KEY":  "Secret/chathub-nats-tls/tls.key",
+		}},
+		{[]string{"nats-nkey", "nats-tls-client"}, map[string]string{
+			"NATS_NKEY":     "Secret/chathub-nats-nkey/nkey.seed",
+			"NATS_TLS_CERT": "Secret/chathub-nats-tls/tls.crt",
+			"NATS_TLS_KEY":  "Secret/chathub-nats-tls/tls.key",
+		}},
+	} {
+		t.Run(strings.Join(tc.components, "+"), func(t *testing.T) {
+			t.Parallel()
+			docs := renderWith(t, tc.components...)
+			want := map[string]string{"CHATHUB_TOKEN_FILE": token}
+			for k, v := range tc.files {
+				want[k] = v
+			}
+			checkFiles(t, docs, want)
+			set, err := manifest.WorkerEnv(docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, err := range manifest.CheckEnv(set, t.TempDir()) {
+				t.Error(err)
+			}
+			for _, err := range slices.Concat(manifest.CheckPod(docs, set), manifest.CheckSelectors(docs)) {
+				t.Error(err)
+			}
+			if len(manifest.OfKind(docs, "Secret")) != 0 {
+				t.Error("a component applies a Secret; the user makes them")
+			}
+		})
+	}
+}
