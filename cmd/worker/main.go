@@ -66,19 +66,40 @@ func run(ctx context.Context, args []string, env cli.Env) error {
 	}
 	switch name {
 	case "-h", "--help", "help":
-		if len(args) > 0 && commands[args[0]].run != nil {
-			return commands[args[0]].run(ctx, []string{"-h"}, env)
-		}
-		usage(env)
-		return cli.ErrHelp
+		return help(ctx, args, env)
 	case "--version", "-version":
 		name = "version"
 	}
 	c, ok := commands[name]
 	if !ok || c.run == nil {
-		return &cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q; run 'worker help'", name)}
+		return seeHelp(&cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}, "worker help")
 	}
-	return c.run(ctx, args, env)
+	return seeHelp(c.run(ctx, args, env), "worker "+name+" -h")
+}
+
+// help prints the general help, or one command's.
+func help(ctx context.Context, args []string, env cli.Env) error {
+	if len(args) == 0 || (len(args) == 1 && args[0] == "help") {
+		usage(env)
+		return cli.ErrHelp
+	}
+	if err := cli.Args(args[1:]); err != nil {
+		return seeHelp(err, "worker help")
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		return seeHelp(&cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}, "worker help")
+	}
+	return c.run(ctx, []string{"-h"}, env)
+}
+
+// seeHelp ends a usage error (exit 2) with where the help is, so that the
+// one line on stderr says both what is wrong and where to look.
+func seeHelp(err error, where string) error {
+	if cli.ExitCode(err) != 2 {
+		return err
+	}
+	return fmt.Errorf("%w; see '%s'", err, where)
 }
 
 func usage(env cli.Env) {
@@ -103,7 +124,11 @@ example:
 
 func version(_ context.Context, args []string, env cli.Env) error {
 	spec := cli.Spec{Synopsis: "version", Summary: "Prints the version, commit, build date, and the Go and nats.go versions.", Example: "worker version"}
-	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+	rest, err := spec.Parse(spec.Flags(env), args)
+	if err != nil {
+		return err
+	}
+	if err := cli.Args(rest); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, buildinfo.Read())

@@ -20,7 +20,7 @@ func runWorker(ctx context.Context, args []string, env cli.Env) error {
 			"SIGTERM, then finishes or hands back its work and exits 0.",
 		Example: "NATS_URL=nats://nats:4222 CHATHUB_BASE_URL=https://chatapi.smsbat.com CHATHUB_TOKEN_FILE=/run/secrets/token worker",
 	}
-	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+	if err := parseNoArgs(spec, args, env); err != nil {
 		return err
 	}
 	cfg, err := config.Parse(nil, config.Worker)
@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, args []string, env cli.Env) error {
 			"examples/events.jsonl, a scheduled change and a mass offboarding, and prints every result. Needs nothing installed.",
 		Example: "go run ./cmd/worker demo",
 	}
-	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+	if err := parseNoArgs(spec, args, env); err != nil {
 		return err
 	}
 	cfg, err := config.Parse(nil, config.Demo)
@@ -55,6 +55,15 @@ func runDemo(ctx context.Context, args []string, env cli.Env) error {
 		cfg.LogLevel = "warn"
 	}
 	return app.Demo(ctx, cfg, env.Stdout, newLogger(cfg, env.Stderr, true))
+}
+
+// parseNoArgs parses the flags of a command that takes no argument.
+func parseNoArgs(spec cli.Spec, args []string, env cli.Env) error {
+	rest, err := spec.Parse(spec.Flags(env), args)
+	if err != nil {
+		return err
+	}
+	return cli.Args(rest)
 }
 
 // newLogger logs JSON, or readable lines in the demo.

@@ -185,28 +185,3 @@ func TestReplay(t *testing.T) {
 	}
 	await.True(t, 30*time.Second, func() bool { return len(h.Sim.Operators(77)) == 1 }, "the replayed hire to create the operator")
 }
-
-func TestErrorsAreOneLine(t *testing.T) {
-	t.Parallel()
-	h := testenv.New(t)
-	for _, tc := range []struct {
-		cmd  func(context.Context, []string, cli.Env) error
-		args []string
-		want string
-	}{
-		{cli.Publish, nil, "usage: worker publish"},
-		{cli.Publish, []string{"/nonexistent/file.jsonl"}, "cannot read /nonexistent/file.jsonl"},
-		{cli.Operators, nil, "usage: worker operators"},
-		{cli.Results, []string{"-bogus"}, "flag provided but not defined"},
-	} {
-		_, _, err := run(t, h, tc.cmd, tc.args...)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: err = %v, want one line with %q", tc.args, err, tc.want)
-		}
-	}
-	var out bytes.Buffer
-	err := cli.Results(t.Context(), nil, cli.Env{Stdout: &out, Stderr: &out, Environ: map[string]string{}})
-	if err == nil || !strings.HasPrefix(err.Error(), "NATS_URL (or a NATS_CONTEXT with a url) is required") {
-		t.Errorf("without NATS_URL: %v", err)
-	}
-}

@@ -38,8 +38,13 @@ func Guard(ctx context.Context, args []string, env Env) error {
 	if len(rest) > 0 {
 		verb, rest = rest[0], rest[1:]
 	}
-	if (verb != "" && verb != "approve" && verb != "reject") || len(rest) > 0 || (verb != "" && *org <= 0) {
-		return usageError("usage: worker %s", spec.Synopsis)
+	switch {
+	case verb != "" && verb != "approve" && verb != "reject":
+		return usageError("unknown action %q: want approve or reject", verb)
+	case len(rest) > 0:
+		return usageError("unexpected argument %q", rest[0])
+	case verb != "" && *org <= 0:
+		return usageError("-org is required with %s: the organization whose held deactivations to %s", verb, verb)
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {

@@ -48,8 +48,8 @@ func readInput(spec Spec, args []string, env Env, jsonHelp string) (*input, erro
 	if err != nil {
 		return nil, err
 	}
-	if len(files) != 1 {
-		return nil, usageError("usage: worker %s", spec.Synopsis)
+	if err := Args(files, "FILE"); err != nil {
+		return nil, err
 	}
 	if in.lines, err = readFile(files[0], *source, env); err != nil {
 		return nil, err

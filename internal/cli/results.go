@@ -28,7 +28,8 @@ func (f resultFilter) match(r hrevent.Result) bool {
 		(f.employee == "" || r.EmployeeID == f.employee)
 }
 
-// newFilter builds a filter from the -outcome and -employee flags.
+// newFilter builds a filter from the -outcome and -employee flags; an
+// unknown outcome is a usage error (for replay too).
 func newFilter(outcome, employee string) (resultFilter, error) {
 	outcomes, err := parseOutcomes(outcome)
 	return resultFilter{outcomes: outcomes, employee: employee}, err
@@ -45,7 +46,7 @@ func parseOutcomes(s string) ([]string, error) {
 		case hrevent.Applied, hrevent.Skipped, hrevent.Rejected, hrevent.Failed:
 			out = append(out, o)
 		default:
-			return nil, fmt.Errorf("-outcome: %q is not one of applied, skipped, rejected, failed", o)
+			return nil, usageError("-outcome: %q is not one of applied, skipped, rejected, failed", o)
 		}
 	}
 	return out, nil
@@ -69,16 +70,16 @@ func Results(ctx context.Context, args []string, env Env) error {
 	follow := fs.Bool("follow", true, "keep printing new results; false stops at the end of the stream")
 	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usageError("usage: worker %s", spec.Synopsis)
+	} else if err := Args(rest); err != nil {
+		return err
 	}
 	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	from, err := parseSince(*since, time.Now())
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {
@@ -123,7 +124,8 @@ func writeResult(w io.Writer, r hrevent.Result) {
 		hrevent.OrDash(r.EventID), hrevent.OrDash(r.EmployeeID), r.OrganizationID, op, r.StreamSequence, r.Attempts, r.Reason)
 }
 
-// parseSince reads -since: a duration back from now, or a time.
+// parseSince reads -since: a duration back from now, or a time; anything
+// else is a usage error.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -134,7 +136,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("-since: %q is neither a duration such as 24h nor a time such as 2026-11-25T09:00:00Z", s)
+	return time.Time{}, usageError("-since: %q is neither a duration such as 24h nor a time such as 2026-11-25T09:00:00Z", s)
 }
 
 // subjects are the result subjects of the filter's outcomes, for the
