@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,10 +33,19 @@ func main() {
 	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Terminal: term.IsTerminal(int(os.Stderr.Fd()))}
 	err := run(ctx, os.Args[1:], env)
 	stop()
-	if err != nil && !errors.Is(err, cli.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-	}
+	report(os.Stderr, err)
 	os.Exit(cli.ExitCode(err))
+}
+
+// report prints an error on stderr, one line per problem (a
+// configuration can have several), each with the program's name.
+func report(w io.Writer, err error) {
+	if err == nil || errors.Is(err, cli.ErrHelp) {
+		return
+	}
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintln(w, "worker:", line)
+	}
 }
 
 // command is one thing the binary does.

@@ -71,3 +71,19 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationErrorLines: every problem of a configuration is a line
+// of its own with the program's name, and the worker does not start.
+func TestConfigurationErrorLines(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := worker(t, []string{"JS_REPLICAS=9"})
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if code != 1 || out != "" || len(lines) != 4 {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and four problems", code, out, errOut)
+	}
+	for i, v := range []string{"NATS_URL", "CHATHUB_BASE_URL", "CHATHUB_TOKEN", "JS_REPLICAS"} {
+		if !strings.HasPrefix(lines[i], "worker: "+v) {
+			t.Errorf("line %d: %q, want it to start with worker: %s", i+1, lines[i], v)
+		}
+	}
+}
