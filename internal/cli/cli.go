@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -48,6 +50,30 @@ func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jet
 		return cfg, nil, nil, err
 	}
 	return cfg, nc, js, nil
+}
+
+// ErrNotCreated is a stream or bucket that the worker creates at its first
+// start and that does not exist yet: the usual state before any worker
+// has run, which a tool says in one line.
+var ErrNotCreated = errors.New("does not exist yet")
+
+// notCreated says that what (a stream, a bucket) does not exist yet.
+func notCreated(what string) error {
+	return fmt.Errorf("%s %w: the worker creates it at its first start (start the worker once)", what, ErrNotCreated)
+}
+
+// openBucket opens the worker's KV bucket.
+func openBucket(ctx context.Context, js jetstream.JetStream, name string) (jetstream.KeyValue, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return nil, notCreated("the bucket " + name)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open the bucket %s: %w", name, err)
+	}
+	return kv, nil
 }
 
 // hubClient is a ChatHub client for a command, paced at

@@ -51,11 +51,9 @@ func Guard(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer nc.Close()
-	kvCtx, cancel := withTimeout(ctx)
-	kv, err := js.KeyValue(kvCtx, cfg.KVBucket)
-	cancel()
+	kv, err := openBucket(ctx, js, cfg.KVBucket)
 	if err != nil {
-		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
+		return err
 	}
 	store := kvstore.New(js, kv)
 	if verb == "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
@@ -30,7 +31,7 @@ func Publish(ctx context.Context, args []string, env Env) error {
 	for _, l := range invalid {
 		fmt.Fprintf(env.Stderr, "line %d: invalid: %v\n", l.no, l.err)
 	}
-	_, nc, js, err := connect(env)
+	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}
@@ -46,6 +47,10 @@ func Publish(ctx context.Context, args []string, env Env) error {
 		cancel()
 		if err != nil {
 			bar.done()
+			if noStream(ctx, js, err, msg.Subject) {
+				return fmt.Errorf("cannot publish: no stream takes %s: %s %w: the worker creates it at its first start "+
+					"(start the worker once), or the HR system creates it with subjects hr.events.>", msg.Subject, cfg.EventsStream, ErrNotCreated)
+			}
 			return fmt.Errorf("line %d: cannot publish: %w (%d published before it)", l.no, err, published)
 		}
 		if ack.Duplicate {
@@ -84,4 +89,17 @@ func Publish(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("none of the %d lines was valid", len(lines))
 	}
 	return partly("%d invalid lines were not published", len(invalid))
+}
+
+// noStream says whether a publish failed because no stream takes its
+// subject: the server had no one to answer (ErrNoStreamResponse), and no
+// stream is bound to the subject, as before any worker has run.
+func noStream(ctx context.Context, js jetstream.JetStream, err error, subject string) bool {
+	if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return false
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err = js.StreamNameBySubject(ctx, subject)
+	return errors.Is(err, jetstream.ErrStreamNotFound)
 }

@@ -86,13 +86,17 @@ func Results(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer nc.Close()
+	read := readOptions{follow: *follow, since: from, subjects: filter.subjects()}
+	rr, err := openResults(ctx, js, cfg.ResultsStream, read)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
-	read := readOptions{follow: *follow, since: from, subjects: filter.subjects()}
 	if !*asJSON {
 		fmt.Fprintln(tw, "OUTCOME\tKIND\tEVENT\tEMPLOYEE\tORG\tOPERATOR\tSEQ\tATTEMPT\tREASON")
 	}
-	return eachResult(ctx, js, cfg.ResultsStream, read, func(r hrevent.Result, _ jetstream.Msg, caughtUp bool) error {
+	return rr.each(ctx, func(r hrevent.Result, _ jetstream.Msg, caughtUp bool) error {
 		if !filter.match(r) {
 			return nil
 		}
@@ -160,22 +164,46 @@ type readOptions struct {
 // select, in order, saying whether it reached the end of what was stored;
 // with follow it then waits for new ones until ctx is done.
 func eachResult(ctx context.Context, js jetstream.JetStream, stream string, o readOptions, fn func(hrevent.Result, jetstream.Msg, bool) error) error {
+	rr, err := openResults(ctx, js, stream, o)
+	if err != nil {
+		return err
+	}
+	return rr.each(ctx, fn)
+}
+
+// resultReader reads a results stream that exists.
+type resultReader struct {
+	o        readOptions
+	cons     jetstream.Consumer
+	caughtUp bool
+}
+
+// openResults opens the results stream, saying so in one line when no
+// worker has created it yet.
+func openResults(ctx context.Context, js jetstream.JetStream, stream string, o readOptions) (*resultReader, error) {
 	infoCtx, cancel := withTimeout(ctx)
 	s, err := js.Stream(infoCtx, stream)
 	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot open stream %s: %w", stream, err)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return nil, notCreated("stream " + stream)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open stream %s: %w", stream, err)
 	}
-	info := s.CachedInfo()
-	caughtUp := info.State.Msgs == 0
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: o.subjects}
 	if !o.since.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &o.since
 	}
 	cons, err := js.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
-		return fmt.Errorf("cannot read stream %s: %w", stream, err)
+		return nil, fmt.Errorf("cannot read stream %s: %w", stream, err)
 	}
+	return &resultReader{o: o, cons: cons, caughtUp: s.CachedInfo().State.Msgs == 0}, nil
+}
+
+// each is eachResult on an open stream.
+func (rr *resultReader) each(ctx context.Context, fn func(hrevent.Result, jetstream.Msg, bool) error) error {
+	o, cons, caughtUp := rr.o, rr.cons, rr.caughtUp
 	for {
 		if caughtUp && !o.follow {
 			return nil
