@@ -132,9 +132,25 @@ func TestResultsFollows(t *testing.T) {
 	await.True(t, 20*time.Second, func() bool {
 		return regexp.MustCompile(`applied +hired +f1 +E-f +24 +\d+ \(active\)`).MatchString(out.String())
 	}, "the result to be printed")
+	// A second result, with wider values, printed on its own.
+	h.PublishEvent(testenv.Event{ID: "follow-2-longer", Kind: "leave_started", Employee: "E-follow-2", Org: 24, At: t0})
+	await.True(t, 20*time.Second, func() bool { return strings.Contains(out.String(), "follow-2-longer") }, "the second result to be printed")
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("results returned %v after interrupt", err)
+	}
+	// Every row lines up with the header, up to the reason.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	cells := regexp.MustCompile(`\S+(?: \S+)*`)
+	header := cells.FindAllStringIndex(lines[0], -1)
+	for _, row := range lines[1:] {
+		got := cells.FindAllStringIndex(row, -1)
+		for i := range 8 {
+			if i >= len(got) || got[i][0] != header[i][0] {
+				t.Errorf("row not aligned with the header at column %d:\n%s", i+1, out.String())
+				break
+			}
+		}
 	}
 }
 

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -91,12 +91,10 @@ func Results(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	defer tw.Flush()
 	if !*asJSON {
-		fmt.Fprintln(tw, "OUTCOME\tKIND\tEVENT\tEMPLOYEE\tORG\tOPERATOR\tSEQ\tATTEMPT\tREASON")
+		fmt.Fprintf(env.Stdout, resultRow, "OUTCOME", "KIND", "EVENT", "EMPLOYEE", "ORG", "OPERATOR", "SEQ", "ATTEMPT", "REASON")
 	}
-	return rr.each(ctx, func(r hrevent.Result, _ jetstream.Msg, caughtUp bool) error {
+	return rr.each(ctx, func(r hrevent.Result, _ jetstream.Msg, _ bool) error {
 		if !filter.match(r) {
 			return nil
 		}
@@ -108,14 +106,16 @@ func Results(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(env.Stdout, string(b))
 			return nil
 		}
-		writeResult(tw, r)
-		if caughtUp {
-			// Following: each result shows as it comes.
-			return tw.Flush()
-		}
+		writeResult(env.Stdout, r)
 		return nil
 	})
 }
+
+// resultRow lays a result out in columns of fixed widths, so that rows
+// printed as they arrive line up with the header and the rows before them
+// (a tabwriter sizes each flush on its own rows). A longer value pushes
+// the rest of its row to the right.
+const resultRow = "%-8s  %-13s  %-16s  %-10s  %-5s  %-15s  %-6s  %-7s  %s\n"
 
 // writeResult writes one result as a row: outcome, kind, event, employee,
 // organization, operator, sequence and attempt, and the reason.
@@ -124,8 +124,9 @@ func writeResult(w io.Writer, r hrevent.Result) {
 	if r.OperatorID != 0 && r.OperatorStatus != nil {
 		op = fmt.Sprintf("%d (%s)", r.OperatorID, hrevent.StatusName(*r.OperatorStatus))
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\n", r.Outcome, hrevent.OrDash(string(hrevent.KindOfType(r.EventType))),
-		hrevent.OrDash(r.EventID), hrevent.OrDash(r.EmployeeID), r.OrganizationID, op, r.StreamSequence, r.Attempts, r.Reason)
+	fmt.Fprintf(w, resultRow, r.Outcome, hrevent.OrDash(string(hrevent.KindOfType(r.EventType))), hrevent.OrDash(r.EventID),
+		hrevent.OrDash(r.EmployeeID), strconv.Itoa(r.OrganizationID), op, strconv.FormatUint(r.StreamSequence, 10),
+		strconv.Itoa(r.Attempts), r.Reason)
 }
 
 // parseSince reads -since: a duration back from now, or a time; anything
