@@ -54,8 +54,8 @@ func TestPublishJSONLines(t *testing.T) {
 	}
 	path := writeFile(t, "events.jsonl", hire(1)+"\n"+`{"specversion":"1.0"}`+"\n\n"+hire(2)+"\n"+hire(3)+"\n")
 	out, errOut, err := run(t, h, cli.Publish, path)
-	if err == nil || !strings.Contains(err.Error(), "1 invalid lines") {
-		t.Errorf("err = %v, want it to count the invalid line", err)
+	if cli.ExitCode(err) != 3 || err.Error() != "1 invalid line not published" {
+		t.Errorf("err = %v (exit %d), want it to count the invalid line, exit 3", err, cli.ExitCode(err))
 	}
 	if !strings.Contains(out, "published 3, already in the stream 0, invalid 1 (of 4 lines)") {
 		t.Errorf("summary: %q", out)
@@ -67,6 +67,14 @@ func TestPublishJSONLines(t *testing.T) {
 	out, _, _ = run(t, h, cli.Publish, path)
 	if !strings.Contains(out, "published 0, already in the stream 3") {
 		t.Errorf("second run: %q", out)
+	}
+	out, _, err = run(t, h, cli.Publish, writeFile(t, "one.jsonl", hire(4)+"\n"))
+	if err != nil || out != "published 1, already in the stream 0, invalid 0 (of 1 line)\n" {
+		t.Errorf("one line: %v %q", err, out)
+	}
+	_, _, err = run(t, h, cli.Publish, writeFile(t, "bad.jsonl", "{}\n"))
+	if cli.ExitCode(err) != 1 || err.Error() != "the one line is invalid" {
+		t.Errorf("one invalid line: %v", err)
 	}
 }
 

@@ -62,6 +62,15 @@ func Args(got []string, names ...string) error {
 	return nil
 }
 
+// Count says how many of a thing there are, in the singular for one:
+// "1 operator", "3 operators".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // Spec describes a command for its help.
 type Spec struct {
 	// Synopsis is the command line after "worker", e.g. "plan [-json] FILE".

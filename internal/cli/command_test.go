@@ -97,3 +97,12 @@ func TestArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0 operators", 1: "1 operator", 2: "2 operators", 12: "12 operators"} {
+		if got := Count(n, "operator"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

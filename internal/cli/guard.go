@@ -158,7 +158,7 @@ func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, stor
 	if !approve {
 		what = "rejected: the worker fails"
 	}
-	fmt.Fprintf(env.Stdout, "organization %d: %s %d held deactivations (tripped %s with %d held, threshold %d)\n",
-		org, what, woken, trip.Since.UTC().Format(time.RFC3339), trip.Held, trip.Threshold)
+	fmt.Fprintf(env.Stdout, "organization %d: %s %s (tripped %s with %d held, threshold %d)\n",
+		org, what, Count(woken, "held deactivation"), trip.Since.UTC().Format(time.RFC3339), trip.Held, trip.Threshold)
 	return nil
 }

@@ -79,16 +79,18 @@ func Publish(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "published %d, already in the stream %d, invalid %d (of %d lines)\n",
-			published, duplicates, len(invalid), len(lines))
+		fmt.Fprintf(env.Stdout, "published %d, already in the stream %d, invalid %d (of %s)\n",
+			published, duplicates, len(invalid), Count(len(lines), "line"))
 	}
 	switch {
 	case len(invalid) == 0 || in.allowInvalid:
 		return nil
+	case published+duplicates == 0 && len(lines) == 1:
+		return errors.New("the one line is invalid")
 	case published+duplicates == 0:
-		return fmt.Errorf("none of the %d lines was valid", len(lines))
+		return fmt.Errorf("none of the %d lines is valid", len(lines))
 	}
-	return partly("%d invalid lines were not published", len(invalid))
+	return partly("%s not published", Count(len(invalid), "invalid line"))
 }
 
 // noStream says whether a publish failed because no stream takes its
