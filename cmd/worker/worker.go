@@ -27,7 +27,7 @@ func runWorker(ctx context.Context, args []string, env cli.Env) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.Stderr, false)
+	log := newLogger(cfg, env.Stderr, false, false)
 	app.LimitMemory(log)
 	w, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -41,7 +41,8 @@ func runDemo(ctx context.Context, args []string, env cli.Env) error {
 	spec := cli.Spec{
 		Synopsis: "demo",
 		Summary: "Starts an embedded NATS server and the ChatHub simulator, runs the worker against them, publishes\n" +
-			"examples/events.jsonl, a scheduled change and a mass offboarding, and prints every result. Needs nothing installed.",
+			"examples/events.jsonl, a scheduled change and a mass offboarding, and prints every result. Needs nothing installed.\n" +
+			"Its log lines are coloured on a terminal, unless NO_COLOR is set.",
 		Example: "go run ./cmd/worker demo",
 	}
 	if err := parseNoArgs(spec, args, env); err != nil {
@@ -54,7 +55,7 @@ func runDemo(ctx context.Context, args []string, env cli.Env) error {
 	if os.Getenv("LOG_LEVEL") == "" {
 		cfg.LogLevel = "warn"
 	}
-	return app.Demo(ctx, cfg, env.Stdout, newLogger(cfg, env.Stderr, true))
+	return app.Demo(ctx, cfg, env.Stdout, newLogger(cfg, env.Stderr, true, colour(env)))
 }
 
 // parseNoArgs parses the flags of a command that takes no argument.
@@ -66,11 +67,18 @@ func parseNoArgs(spec cli.Spec, args []string, env cli.Env) error {
 	return cli.Args(rest)
 }
 
-// newLogger logs JSON, or readable lines in the demo.
-func newLogger(cfg config.Config, w io.Writer, console bool) zerolog.Logger {
+// colour says whether readable log lines may carry ANSI colours: only on
+// a terminal (they go to stderr), and never when NO_COLOR is set
+// (https://no-color.org).
+func colour(env cli.Env) bool {
+	return env.Terminal && os.Getenv("NO_COLOR") == ""
+}
+
+// newLogger logs JSON, or readable lines in the demo, coloured or not.
+func newLogger(cfg config.Config, w io.Writer, console, colour bool) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(cfg.LogLevel)
 	if console {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: !colour}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "chathub-operator-worker").Logger()
 }
