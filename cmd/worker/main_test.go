@@ -69,6 +69,31 @@ func TestLogLines(t *testing.T) {
 	}
 }
 
+// TestUnknownVariableLogged: the running worker names a misspelled
+// variable in a warn log line, with the closest known name.
+func TestUnknownVariableLogged(t *testing.T) {
+	t.Setenv("BATCH_MAXWAIT", "1s")
+	var buf bytes.Buffer
+	warnUnknown(newLogger(config.Config{LogLevel: "info"}, &buf, false, false))
+	// The test's own environment may hold other such variables.
+	found := false
+	for raw := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+		var line struct {
+			Level, Message, Variable string
+			DidYouMean               string `json:"did_you_mean"`
+		}
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		if line.Variable == "BATCH_MAXWAIT" {
+			found = line.Level == "warn" && line.Message == "unknown variable ignored" && line.DidYouMean == "BATCH_MAX_WAIT"
+		}
+	}
+	if !found {
+		t.Errorf("no warning for BATCH_MAXWAIT suggesting BATCH_MAX_WAIT:\n%s", buf.String())
+	}
+}
+
 // TestDemoColours: the demo's readable log lines carry ANSI colours only
 // on a terminal, and never with NO_COLOR set.
 func TestDemoColours(t *testing.T) {

@@ -28,6 +28,7 @@ func runWorker(ctx context.Context, args []string, env cli.Env) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr, false, false)
+	warnUnknown(log)
 	app.LimitMemory(log)
 	w, err := app.New(ctx, cfg, log)
 	if err != nil {
@@ -55,7 +56,9 @@ func runDemo(ctx context.Context, args []string, env cli.Env) error {
 	if os.Getenv("LOG_LEVEL") == "" {
 		cfg.LogLevel = "warn"
 	}
-	return app.Demo(ctx, cfg, env.Stdout, newLogger(cfg, env.Stderr, true, colour(env)))
+	log := newLogger(cfg, env.Stderr, true, colour(env))
+	warnUnknown(log)
+	return app.Demo(ctx, cfg, env.Stdout, log)
 }
 
 // parseNoArgs parses the flags of a command that takes no argument.
@@ -65,6 +68,18 @@ func parseNoArgs(spec cli.Spec, args []string, env cli.Env) error {
 		return err
 	}
 	return cli.Args(rest)
+}
+
+// warnUnknown logs each variable that looks meant for the worker but is
+// not one it reads (a misspelling is otherwise silently ignored).
+func warnUnknown(log zerolog.Logger) {
+	for _, u := range config.Unknowns(nil) {
+		e := log.Warn().Str("variable", u.Name)
+		if u.Suggestion != "" {
+			e = e.Str("did_you_mean", u.Suggestion)
+		}
+		e.Msg("unknown variable ignored")
+	}
 }
 
 // colour says whether readable log lines may carry ANSI colours: only on

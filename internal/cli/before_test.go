@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -41,5 +42,28 @@ func TestToolsBeforeAnyWorker(t *testing.T) {
 		if out != "" || errOut != "" {
 			t.Errorf("%v: printed %q, %q; want only the error", tc.args, out, errOut)
 		}
+	}
+}
+
+// TestToolsWarnOfUnknownVariables: a misspelled variable is named on
+// stderr with the closest known one, and the tool runs all the same.
+func TestToolsWarnOfUnknownVariables(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Start(h.Config())
+	var out, errOut bytes.Buffer
+	env := cli.Env{Stdout: &out, Stderr: &errOut, Environ: map[string]string{
+		"NATS_URL": h.NS.ClientURL(), "BATCH_MAXWAIT": "1s", "GUARD_SOMETHING": "x", "HTTP_PROXY": "",
+	}}
+	if err := cli.Results(t.Context(), []string{"-follow=false"}, env); err != nil {
+		t.Errorf("results: %v", err)
+	}
+	want := "worker: warning: BATCH_MAXWAIT is not a variable the worker reads (ignored); did you mean BATCH_MAX_WAIT?\n" +
+		"worker: warning: GUARD_SOMETHING is not a variable the worker reads (ignored)\n"
+	if errOut.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut.String(), want)
+	}
+	if !strings.HasPrefix(out.String(), "OUTCOME ") {
+		t.Errorf("stdout: %q", out.String())
 	}
 }

@@ -36,7 +36,7 @@ func connect(env Env) (config.Config, *nats.Conn, jetstream.JetStream, error) {
 
 // connectNeeding is connect for a command that needs more than NATS.
 func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jetstream.JetStream, error) {
-	cfg, err := config.Parse(env.Environ, needs)
+	cfg, err := loadConfig(env, needs)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -50,6 +50,16 @@ func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jet
 		return cfg, nil, nil, err
 	}
 	return cfg, nc, js, nil
+}
+
+// loadConfig reads the configuration a command needs, after a warning on
+// stderr for each variable that looks meant for the worker but is not one
+// it reads (a misspelling would otherwise be silently ignored).
+func loadConfig(env Env, needs config.Needs) (config.Config, error) {
+	for _, u := range config.Unknowns(env.Environ) {
+		fmt.Fprintln(env.Stderr, "worker: warning:", u)
+	}
+	return config.Parse(env.Environ, needs)
 }
 
 // ErrNotCreated is a stream or bucket that the worker creates at its first

@@ -29,7 +29,7 @@ func Healthcheck(ctx context.Context, args []string, env Env) error {
 		return usageError("unexpected argument %q", rest[0])
 	}
 	if *base == "" {
-		cfg, err := config.Parse(env.Environ, config.Needs{})
+		cfg, err := loadConfig(env, config.Needs{})
 		if err != nil {
 			return err
 		}

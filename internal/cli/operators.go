@@ -28,7 +28,7 @@ func Operators(ctx context.Context, args []string, env Env) error {
 	} else if *org <= 0 {
 		return usageError("-org is required: the organization id, a positive integer")
 	}
-	cfg, err := config.Parse(env.Environ, config.Needs{ChatHub: true})
+	cfg, err := loadConfig(env, config.Needs{ChatHub: true})
 	if err != nil {
 		return err
 	}
