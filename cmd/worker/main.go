@@ -67,6 +67,7 @@ var commands = map[string]command{
 	"reconcile":   {"compare ChatHub with the employees' desired state; -apply drives it back", cli.Reconcile},
 	"version":     {"print the version, commit, build date, Go and nats.go versions", version},
 	"healthcheck": {"exit 0 if the worker beside it answers /healthz (-ready: /readyz): a container healthcheck", cli.Healthcheck},
+	"check":       {"validate the configuration, reach NATS and ChatHub, say what exists, then exit: for CI and deploys", cli.Check},
 	"help":        {"show this help, or a command's: worker help COMMAND", nil},
 }
 

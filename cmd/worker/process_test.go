@@ -43,7 +43,7 @@ func worker(t *testing.T, environ []string, args ...string) (string, string, int
 // is one line on stderr saying where the help is, with exit 2.
 func TestHelpAndUsageErrors(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"publish", "-h"}, {"publish", "--help"}, {"help", "publish"}, {"-h", "publish"}} {
+	for _, args := range [][]string{{"publish", "-h"}, {"publish", "--help"}, {"help", "publish"}, {"-h", "publish"}, {"check", "-h"}} {
 		out, errOut, code := worker(t, nil, args...)
 		if code != 0 || errOut != "" || strings.Count(out, "usage: worker ") != 1 || strings.Count(out, "example:") != 1 {
 			t.Errorf("%v: exit %d, stderr %q, help printed %d times:\n%s", args, code, errOut, strings.Count(out, "usage: worker "), out)
