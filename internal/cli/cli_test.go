@@ -105,7 +105,7 @@ func TestPublishCSVThenResults(t *testing.T) {
 
 	out, _, err = run(t, h, cli.Results, "-follow=false")
 	// E-9's hire and termination may be taken in together; the hire is
-	// then skipped, overtaken by the termination (CONTRACT §2).
+	// then skipped, overtaken by the termination.
 	applied, overtaken := len(regexp.MustCompile(`(?m)^applied +hired `).FindAllString(out, -1)), strings.Count(out, "overtaken by terminated")
 	if err != nil || applied+overtaken != 150 || applied < 149 || !regexp.MustCompile(`(?m)^applied +terminated `).MatchString(out) {
 		t.Errorf("results: %v\n%s", err, out)
