@@ -24,7 +24,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Environ replaces the process environment when not nil.
 	Environ map[string]string
-	// Terminal says stderr is a terminal, for the progress bar.
+	// Terminal says stderr is a terminal: for the progress bar, and for
+	// the colours of the demo's log lines.
 	Terminal bool
 }
 
