@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,15 +22,36 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "chathub-sim:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
 
-func run(ctx context.Context, args []string) error {
+// errUsage marks a command line the simulator cannot run.
+var errUsage = errors.New("see 'chathub-sim -h'")
+
+// exitCode is 0 for success and for help, 2 for a usage error, 1 otherwise.
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	return 1
+}
+
+// run serves until ctx is done. Help goes to stdout and is flag.ErrHelp;
+// a bad flag is one line, wrapping errUsage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chathub-sim", flag.ContinueOnError)
+	// The flag package would print the help on a bad flag too, to stderr;
+	// it is printed here, on -h only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	addr := fs.String("addr", ":8090", "listen address")
 	orgs := fs.String("orgs", "24,25", "known organization ids, comma-separated")
 	var f chathubsim.Faults
@@ -41,8 +63,16 @@ func run(ctx context.Context, args []string) error {
 	fs.Float64Var(&f.StatusDropRate, "status-drop-rate", 0, "share of status calls applied and then left unanswered")
 	fs.IntVar(&f.RateLimit, "rate-limit", 0, "answer 429 beyond this many calls a second (0: none)")
 	healthcheck := fs.Bool("healthcheck", false, "ask the simulator at -addr for /healthz and exit 0 if it answers (a container healthcheck)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, "usage: chathub-sim [flags]\n\nServes the ChatHub operator API simulator, accepting the token in CHATHUB_TOKEN, with optional faults.\n\nflags:\n")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, "\nexample:\n  CHATHUB_TOKEN=t chathub-sim -addr :8090 -orgs 24,25 -error-rate 0.1\n")
 		return err
+	} else if err != nil {
+		return fmt.Errorf("%v; %w", err, errUsage)
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; %w", fs.Arg(0), errUsage)
 	}
 	if *healthcheck {
 		return probe(ctx, *addr)
@@ -65,7 +95,7 @@ func run(ctx context.Context, args []string) error {
 	srv := &http.Server{Addr: *addr, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(os.Stderr, "chathub-sim: listening on %s, organizations %s\n", *addr, *orgs)
+	fmt.Fprintf(stderr, "chathub-sim: listening on %s, organizations %s\n", *addr, *orgs)
 	select {
 	case err := <-errc:
 		return err

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,10 +33,19 @@ func main() {
 	env := cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Terminal: term.IsTerminal(int(os.Stderr.Fd()))}
 	err := run(ctx, os.Args[1:], env)
 	stop()
-	if err != nil && !errors.Is(err, cli.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-	}
+	report(os.Stderr, err)
 	os.Exit(cli.ExitCode(err))
+}
+
+// report prints an error on stderr, one line per problem (a
+// configuration can have several), each with the program's name.
+func report(w io.Writer, err error) {
+	if err == nil || errors.Is(err, cli.ErrHelp) {
+		return
+	}
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintln(w, "worker:", line)
+	}
 }
 
 // command is one thing the binary does.
@@ -56,6 +67,7 @@ var commands = map[string]command{
 	"reconcile":   {"compare ChatHub with the employees' desired state; -apply drives it back", cli.Reconcile},
 	"version":     {"print the version, commit, build date, Go and nats.go versions", version},
 	"healthcheck": {"exit 0 if the worker beside it answers /healthz (-ready: /readyz): a container healthcheck", cli.Healthcheck},
+	"check":       {"validate the configuration, reach NATS and ChatHub, say what exists, then exit: for CI and deploys", cli.Check},
 	"help":        {"show this help, or a command's: worker help COMMAND", nil},
 }
 
@@ -66,19 +78,40 @@ func run(ctx context.Context, args []string, env cli.Env) error {
 	}
 	switch name {
 	case "-h", "--help", "help":
-		if len(args) > 0 && commands[args[0]].run != nil {
-			return commands[args[0]].run(ctx, []string{"-h"}, env)
-		}
-		usage(env)
-		return cli.ErrHelp
+		return help(ctx, args, env)
 	case "--version", "-version":
 		name = "version"
 	}
 	c, ok := commands[name]
 	if !ok || c.run == nil {
-		return &cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q; run 'worker help'", name)}
+		return seeHelp(&cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}, "worker help")
 	}
-	return c.run(ctx, args, env)
+	return seeHelp(c.run(ctx, args, env), "worker "+name+" -h")
+}
+
+// help prints the general help, or one command's.
+func help(ctx context.Context, args []string, env cli.Env) error {
+	if len(args) == 0 || (len(args) == 1 && args[0] == "help") {
+		usage(env)
+		return cli.ErrHelp
+	}
+	if err := cli.Args(args[1:]); err != nil {
+		return seeHelp(err, "worker help")
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		return seeHelp(&cli.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", args[0])}, "worker help")
+	}
+	return c.run(ctx, []string{"-h"}, env)
+}
+
+// seeHelp ends a usage error (exit 2) with where the help is, so that the
+// one line on stderr says both what is wrong and where to look.
+func seeHelp(err error, where string) error {
+	if cli.ExitCode(err) != 2 {
+		return err
+	}
+	return fmt.Errorf("%w; see '%s'", err, where)
 }
 
 func usage(env cli.Env) {
@@ -103,7 +136,11 @@ example:
 
 func version(_ context.Context, args []string, env cli.Env) error {
 	spec := cli.Spec{Synopsis: "version", Summary: "Prints the version, commit, build date, and the Go and nats.go versions.", Example: "worker version"}
-	if _, err := spec.Parse(spec.Flags(env), args); err != nil {
+	rest, err := spec.Parse(spec.Flags(env), args)
+	if err != nil {
+		return err
+	}
+	if err := cli.Args(rest); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, buildinfo.Read())

@@ -58,7 +58,7 @@ func TestCommandLine(t *testing.T) {
 // service named.
 func TestLogLines(t *testing.T) {
 	var buf bytes.Buffer
-	log := newLogger(config.Config{LogLevel: "info"}, &buf, false)
+	log := newLogger(config.Config{LogLevel: "info"}, &buf, false, false)
 	log.Info().Msg("hello")
 	var line struct{ Time, Service, Message string }
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
@@ -66,5 +66,53 @@ func TestLogLines(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(line.Time) || line.Service != "chathub-operator-worker" {
 		t.Errorf("log line %s", buf.String())
+	}
+}
+
+// TestUnknownVariableLogged: the running worker names a misspelled
+// variable in a warn log line, with the closest known name.
+func TestUnknownVariableLogged(t *testing.T) {
+	t.Setenv("BATCH_MAXWAIT", "1s")
+	var buf bytes.Buffer
+	warnUnknown(newLogger(config.Config{LogLevel: "info"}, &buf, false, false))
+	// The test's own environment may hold other such variables.
+	found := false
+	for raw := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+		var line struct {
+			Level, Message, Variable string
+			DidYouMean               string `json:"did_you_mean"`
+		}
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		if line.Variable == "BATCH_MAXWAIT" {
+			found = line.Level == "warn" && line.Message == "unknown variable ignored" && line.DidYouMean == "BATCH_MAX_WAIT"
+		}
+	}
+	if !found {
+		t.Errorf("no warning for BATCH_MAXWAIT suggesting BATCH_MAX_WAIT:\n%s", buf.String())
+	}
+}
+
+// TestDemoColours: the demo's readable log lines carry ANSI colours only
+// on a terminal, and never with NO_COLOR set.
+func TestDemoColours(t *testing.T) {
+	for _, tc := range []struct {
+		terminal bool
+		noColor  string
+		want     bool
+	}{
+		{true, "", true},
+		{false, "", false},
+		{true, "1", false},
+	} {
+		t.Setenv("NO_COLOR", tc.noColor)
+		var buf bytes.Buffer
+		c := colour(cli.Env{Terminal: tc.terminal})
+		log := newLogger(config.Config{LogLevel: "info"}, &buf, true, c)
+		log.Warn().Str("employee_id", "E-1").Msg("event rejected")
+		if got := strings.Contains(buf.String(), "\x1b["); got != tc.want || !strings.Contains(buf.String(), "event rejected") {
+			t.Errorf("terminal %v, NO_COLOR %q: colours %v, want %v: %q", tc.terminal, tc.noColor, got, tc.want, buf.String())
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/chathub-operator-worker/worker/examples"
 	"github.com/chathub-operator-worker/worker/internal/chathub"
 	"github.com/chathub-operator-worker/worker/internal/chathubsim"
+	"github.com/chathub-operator-worker/worker/internal/cli"
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/embedded"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
@@ -159,7 +160,7 @@ func peek(line []byte) (id, kind string) {
 func printOperators(sim *chathubsim.Server, out io.Writer) {
 	ops := sim.Operators(0)
 	sort.Slice(ops, func(i, j int) bool { return ops[i].ID < ops[j].ID })
-	fmt.Fprintf(out, "\nChatHub now holds %d operators:\n", len(ops))
+	fmt.Fprintf(out, "\nChatHub now holds %s:\n", cli.Count(len(ops), "operator"))
 	for _, op := range ops {
 		fmt.Fprintf(out, "  id %d  org %d  %-16s %s\n", op.ID, op.OrganizationID, op.Name, chathub.Status(op.Status))
 	}

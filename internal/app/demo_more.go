@@ -114,7 +114,7 @@ func playGuard(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, resul
 	if err := json.Unmarshal(m.Data(), &alert); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  -> alert on %s: %d deactivations held, threshold %d; nobody was deactivated\n", m.Subject(), alert.Data.Held, alert.Data.Threshold)
+	fmt.Fprintf(out, "  -> alert on %s: %s held, threshold %d; nobody was deactivated\n", m.Subject(), cli.Count(alert.Data.Held, "deactivation"), alert.Data.Threshold)
 	env := cli.Env{Stdout: out, Stderr: out, Environ: map[string]string{"NATS_URL": nc.ConnectedUrl()}}
 	fmt.Fprintln(out, "$ worker guard")
 	if err := cli.Guard(ctx, nil, env); err != nil {
@@ -134,6 +134,6 @@ func playGuard(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, resul
 			applied++
 		}
 	}
-	fmt.Fprintf(out, "  -> %d terminations applied after the approval\n", applied)
+	fmt.Fprintf(out, "  -> %s applied after the approval\n", cli.Count(applied, "termination"))
 	return nil
 }

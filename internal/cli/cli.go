@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -22,7 +24,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Environ replaces the process environment when not nil.
 	Environ map[string]string
-	// Terminal says stderr is a terminal, for the progress bar.
+	// Terminal says stderr is a terminal: for the progress bar, and for
+	// the colours of the demo's log lines.
 	Terminal bool
 }
 
@@ -34,7 +37,7 @@ func connect(env Env) (config.Config, *nats.Conn, jetstream.JetStream, error) {
 
 // connectNeeding is connect for a command that needs more than NATS.
 func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jetstream.JetStream, error) {
-	cfg, err := config.Parse(env.Environ, needs)
+	cfg, err := loadConfig(env, needs)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -50,11 +53,47 @@ func connectNeeding(env Env, needs config.Needs) (config.Config, *nats.Conn, jet
 	return cfg, nc, js, nil
 }
 
+// loadConfig reads the configuration a command needs, after a warning on
+// stderr for each variable that looks meant for the worker but is not one
+// it reads (a misspelling would otherwise be silently ignored).
+func loadConfig(env Env, needs config.Needs) (config.Config, error) {
+	for _, u := range config.Unknowns(env.Environ) {
+		fmt.Fprintln(env.Stderr, "worker: warning:", u)
+	}
+	return config.Parse(env.Environ, needs)
+}
+
+// ErrNotCreated is a stream or bucket that the worker creates at its first
+// start and that does not exist yet: the usual state before any worker
+// has run, which a tool says in one line.
+var ErrNotCreated = errors.New("does not exist yet")
+
+// notCreated says that what (a stream, a bucket) does not exist yet.
+func notCreated(what string) error {
+	return fmt.Errorf("%s %w: the worker creates it at its first start (start the worker once)", what, ErrNotCreated)
+}
+
+// openBucket opens the worker's KV bucket.
+func openBucket(ctx context.Context, js jetstream.JetStream, name string) (jetstream.KeyValue, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrBucketNotFound):
+		return nil, notCreated("the bucket " + name)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open the bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
 // hubClient is a ChatHub client for a command, paced at
-// CHATHUB_RATE_LIMIT, that always asks ChatHub.
-func hubClient(cfg config.Config) (*chathub.Client, error) {
-	return chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken), chathub.WithRateLimit(cfg.ChatHubRateLimit),
-		chathub.WithTimeout(cfg.ChatHubTimeout), chathub.WithCacheTTL(0))
+// CHATHUB_RATE_LIMIT, that always asks ChatHub; opts come last.
+func hubClient(cfg config.Config, opts ...chathub.Option) (*chathub.Client, error) {
+	return chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken), append([]chathub.Option{
+		chathub.WithRateLimit(cfg.ChatHubRateLimit), chathub.WithTimeout(cfg.ChatHubTimeout),
+		chathub.WithCacheTTL(0), chathub.WithAllowInsecure(cfg.ChatHubAllowInsecure),
+	}, opts...)...)
 }
 
 // withTimeout bounds one broker round trip.

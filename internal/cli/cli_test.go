@@ -54,8 +54,8 @@ func TestPublishJSONLines(t *testing.T) {
 	}
 	path := writeFile(t, "events.jsonl", hire(1)+"\n"+`{"specversion":"1.0"}`+"\n\n"+hire(2)+"\n"+hire(3)+"\n")
 	out, errOut, err := run(t, h, cli.Publish, path)
-	if err == nil || !strings.Contains(err.Error(), "1 invalid lines") {
-		t.Errorf("err = %v, want it to count the invalid line", err)
+	if cli.ExitCode(err) != 3 || err.Error() != "1 invalid line not published" {
+		t.Errorf("err = %v (exit %d), want it to count the invalid line, exit 3", err, cli.ExitCode(err))
 	}
 	if !strings.Contains(out, "published 3, already in the stream 0, invalid 1 (of 4 lines)") {
 		t.Errorf("summary: %q", out)
@@ -67,6 +67,14 @@ func TestPublishJSONLines(t *testing.T) {
 	out, _, _ = run(t, h, cli.Publish, path)
 	if !strings.Contains(out, "published 0, already in the stream 3") {
 		t.Errorf("second run: %q", out)
+	}
+	out, _, err = run(t, h, cli.Publish, writeFile(t, "one.jsonl", hire(4)+"\n"))
+	if err != nil || out != "published 1, already in the stream 0, invalid 0 (of 1 line)\n" {
+		t.Errorf("one line: %v %q", err, out)
+	}
+	_, _, err = run(t, h, cli.Publish, writeFile(t, "bad.jsonl", "{}\n"))
+	if cli.ExitCode(err) != 1 || err.Error() != "the one line is invalid" {
+		t.Errorf("one invalid line: %v", err)
 	}
 }
 
@@ -97,7 +105,7 @@ func TestPublishCSVThenResults(t *testing.T) {
 
 	out, _, err = run(t, h, cli.Results, "-follow=false")
 	// E-9's hire and termination may be taken in together; the hire is
-	// then skipped, overtaken by the termination (CONTRACT §2).
+	// then skipped, overtaken by the termination.
 	applied, overtaken := len(regexp.MustCompile(`(?m)^applied +hired `).FindAllString(out, -1)), strings.Count(out, "overtaken by terminated")
 	if err != nil || applied+overtaken != 150 || applied < 149 || !regexp.MustCompile(`(?m)^applied +terminated `).MatchString(out) {
 		t.Errorf("results: %v\n%s", err, out)
@@ -132,9 +140,25 @@ func TestResultsFollows(t *testing.T) {
 	await.True(t, 20*time.Second, func() bool {
 		return regexp.MustCompile(`applied +hired +f1 +E-f +24 +\d+ \(active\)`).MatchString(out.String())
 	}, "the result to be printed")
+	// A second result, with wider values, printed on its own.
+	h.PublishEvent(testenv.Event{ID: "follow-2-longer", Kind: "leave_started", Employee: "E-follow-2", Org: 24, At: t0})
+	await.True(t, 20*time.Second, func() bool { return strings.Contains(out.String(), "follow-2-longer") }, "the second result to be printed")
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("results returned %v after interrupt", err)
+	}
+	// Every row lines up with the header, up to the reason.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	cells := regexp.MustCompile(`\S+(?: \S+)*`)
+	header := cells.FindAllStringIndex(lines[0], -1)
+	for _, row := range lines[1:] {
+		got := cells.FindAllStringIndex(row, -1)
+		for i := range 8 {
+			if i >= len(got) || got[i][0] != header[i][0] {
+				t.Errorf("row not aligned with the header at column %d:\n%s", i+1, out.String())
+				break
+			}
+		}
 	}
 }
 
@@ -184,29 +208,4 @@ func TestReplay(t *testing.T) {
 		t.Errorf("replay: %v\n%s", err, out)
 	}
 	await.True(t, 30*time.Second, func() bool { return len(h.Sim.Operators(77)) == 1 }, "the replayed hire to create the operator")
-}
-
-func TestErrorsAreOneLine(t *testing.T) {
-	t.Parallel()
-	h := testenv.New(t)
-	for _, tc := range []struct {
-		cmd  func(context.Context, []string, cli.Env) error
-		args []string
-		want string
-	}{
-		{cli.Publish, nil, "usage: worker publish"},
-		{cli.Publish, []string{"/nonexistent/file.jsonl"}, "cannot read /nonexistent/file.jsonl"},
-		{cli.Operators, nil, "usage: worker operators"},
-		{cli.Results, []string{"-bogus"}, "flag provided but not defined"},
-	} {
-		_, _, err := run(t, h, tc.cmd, tc.args...)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: err = %v, want one line with %q", tc.args, err, tc.want)
-		}
-	}
-	var out bytes.Buffer
-	err := cli.Results(t.Context(), nil, cli.Env{Stdout: &out, Stderr: &out, Environ: map[string]string{}})
-	if err == nil || !strings.HasPrefix(err.Error(), "NATS_URL (or a NATS_CONTEXT with a url) is required") {
-		t.Errorf("without NATS_URL: %v", err)
-	}
 }

@@ -12,7 +12,7 @@ import (
 // and the command exits 0.
 var ErrHelp = errors.New("help requested")
 
-// ExitError carries the exit code of CONTRACT §6: 1 error, 2 usage, 3
+// ExitError carries the exit code of a command: 1 error, 2 usage, 3
 // partly done or drift found.
 type ExitError struct {
 	Code int
@@ -22,7 +22,8 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// usageError is a command line the command cannot run: exit 2.
+// usageError is a command line the command cannot run: exit 2. The
+// message names the problem only; main adds where the help is.
 func usageError(format string, args ...any) error {
 	return &ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
 }
@@ -42,6 +43,32 @@ func ExitCode(err error) int {
 		return ee.Code
 	}
 	return 1
+}
+
+// Args checks that the arguments left after the flags are exactly the
+// named ones ("FILE"), and says which is missing or unexpected otherwise.
+func Args(got []string, names ...string) error {
+	switch {
+	case len(got) < len(names):
+		return usageError("missing %s", strings.Join(names[len(got):], " "))
+	case len(got) > len(names):
+		return usageError("unexpected argument %q", got[len(names)])
+	}
+	for i, a := range got {
+		if a == "" {
+			return usageError("%s is empty", names[i])
+		}
+	}
+	return nil
+}
+
+// Count says how many of a thing there are, in the singular for one:
+// "1 operator", "3 operators".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Spec describes a command for its help.
@@ -80,8 +107,14 @@ func (s Spec) Flags(env Env) *flag.FlagSet {
 
 // Parse parses args into fs, flags before, between or after the
 // arguments (single or double dash), and returns the arguments. Help is
-// ErrHelp; a bad flag is a usage error naming the synopsis.
+// printed once and returned as ErrHelp; a bad flag is a usage error that
+// names it, without the help.
 func (s Spec) Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	// The flag package calls Usage itself on -h and on a bad flag; it is
+	// silenced while parsing so that help prints once, and only when asked.
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var positional, after []string
 	rest := args
 	for i, a := range args {
@@ -93,10 +126,10 @@ func (s Spec) Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(rest); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				help()
 				return nil, ErrHelp
 			}
-			return nil, usageError("%v (usage: worker %s)", err, s.Synopsis)
+			return nil, usageError("%v", err)
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {

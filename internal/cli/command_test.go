@@ -41,7 +41,68 @@ func TestParseFlagsAnywhere(t *testing.T) {
 			t.Errorf("%v: %v %v %v %q", tc.args, err, pos, *allow, *src)
 		}
 	}
-	if !strings.Contains(out.String(), "usage: worker publish [-allow-invalid] FILE") || !strings.Contains(out.String(), "example:\n  worker publish team.csv") {
-		t.Errorf("help:\n%s", out.String())
+	// Two of the cases asked for help; the bad flag printed none.
+	if n := strings.Count(out.String(), "usage: worker publish [-allow-invalid] FILE"); n != 2 || !strings.Contains(out.String(), "example:\n  worker publish team.csv") {
+		t.Errorf("help printed %d times, want 2:\n%s", n, out.String())
+	}
+}
+
+// TestHelpOnce: -h prints the help once; a bad flag prints nothing and is
+// a one-line usage error naming the flag.
+func TestHelpOnce(t *testing.T) {
+	t.Parallel()
+	spec := Spec{Synopsis: "results [-json]", Summary: "Prints results.", Example: "worker results"}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-json", "-help"}} {
+		var out bytes.Buffer
+		fs := spec.Flags(Env{Stdout: &out})
+		fs.Bool("json", false, "print JSON")
+		if _, err := spec.Parse(fs, args); !errors.Is(err, ErrHelp) || strings.Count(out.String(), "usage: worker results") != 1 ||
+			!strings.Contains(out.String(), "-json") {
+			t.Errorf("%v: %v, help:\n%s", args, err, out.String())
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-json=maybe"}, `invalid boolean value "maybe" for -json: parse error`},
+	} {
+		var out bytes.Buffer
+		fs := spec.Flags(Env{Stdout: &out})
+		fs.Bool("json", false, "print JSON")
+		_, err := spec.Parse(fs, tc.args)
+		if ExitCode(err) != 2 || err.Error() != tc.want || out.Len() != 0 {
+			t.Errorf("%v: exit %d %q, printed %q; want exit 2 %q and nothing printed", tc.args, ExitCode(err), err, out.String(), tc.want)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		got, names []string
+		want       string
+	}{
+		{nil, nil, ""},
+		{[]string{"a.csv"}, []string{"FILE"}, ""},
+		{nil, []string{"FILE"}, "missing FILE"},
+		{[]string{"x"}, nil, `unexpected argument "x"`},
+		{[]string{"a", "b"}, []string{"FILE"}, `unexpected argument "b"`},
+		{[]string{""}, []string{"EMPLOYEE_ID"}, "EMPLOYEE_ID is empty"},
+	} {
+		err := Args(tc.got, tc.names...)
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || err.Error() != tc.want || ExitCode(err) != 2)) {
+			t.Errorf("Args(%q, %q) = %v, want %q", tc.got, tc.names, err, tc.want)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0 operators", 1: "1 operator", 2: "2 operators", 12: "12 operators"} {
+		if got := Count(n, "operator"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

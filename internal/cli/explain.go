@@ -103,8 +103,8 @@ func Explain(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(ids) != 1 || ids[0] == "" {
-		return usageError("usage: worker %s", spec.Synopsis)
+	if err := Args(ids, "EMPLOYEE_ID"); err != nil {
+		return err
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {

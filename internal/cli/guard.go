@@ -40,19 +40,22 @@ func Guard(ctx context.Context, args []string, env Env) error {
 	if len(rest) > 0 {
 		verb, rest = rest[0], rest[1:]
 	}
-	if (verb != "" && verb != "approve" && verb != "reject") || len(rest) > 0 || (verb != "" && *org <= 0) {
-		return usageError("usage: worker %s", spec.Synopsis)
+	switch {
+	case verb != "" && verb != "approve" && verb != "reject":
+		return usageError("unknown action %q: want approve or reject", verb)
+	case len(rest) > 0:
+		return usageError("unexpected argument %q", rest[0])
+	case verb != "" && *org <= 0:
+		return usageError("-org is required with %s: the organization whose held deactivations to %s", verb, verb)
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	kvCtx, cancel := withTimeout(ctx)
-	kv, err := js.KeyValue(kvCtx, cfg.KVBucket)
-	cancel()
+	kv, err := openBucket(ctx, js, cfg.KVBucket)
 	if err != nil {
-		return fmt.Errorf("cannot open the bucket %s (has a worker run yet?): %w", cfg.KVBucket, err)
+		return err
 	}
 	store := broker.NewStore(js, kv)
 	if verb == "" {
@@ -168,7 +171,7 @@ func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, stor
 	if d.Trip != nil {
 		t = *d.Trip
 	}
-	fmt.Fprintf(env.Stdout, "organization %d: %s %d held deactivations (tripped %s with %d held, threshold %d)\n",
-		org, what, woken, t.Since.UTC().Format(time.RFC3339), t.Held, t.Threshold)
+	fmt.Fprintf(env.Stdout, "organization %d: %s %s (tripped %s with %d held, threshold %d)\n",
+		org, what, Count(woken, "held deactivation"), t.Since.UTC().Format(time.RFC3339), t.Held, t.Threshold)
 	return nil
 }

@@ -26,10 +26,10 @@ func Healthcheck(ctx context.Context, args []string, env Env) error {
 	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
-		return usageError("usage: worker %s", spec.Synopsis)
+		return usageError("unexpected argument %q", rest[0])
 	}
 	if *base == "" {
-		cfg, err := config.Parse(env.Environ, config.Needs{})
+		cfg, err := loadConfig(env, config.Needs{})
 		if err != nil {
 			return err
 		}

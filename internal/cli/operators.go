@@ -23,15 +23,16 @@ func Operators(ctx context.Context, args []string, env Env) error {
 	asJSON := fs.Bool("json", false, "print JSON: {operators, stats}")
 	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
-	} else if *org <= 0 || len(rest) > 0 {
-		return usageError("usage: worker %s", spec.Synopsis)
+	} else if err := Args(rest); err != nil {
+		return err
+	} else if *org <= 0 {
+		return usageError("-org is required: the organization id, a positive integer")
 	}
-	cfg, err := config.Parse(env.Environ, config.Needs{ChatHub: true})
+	cfg, err := loadConfig(env, config.Needs{ChatHub: true})
 	if err != nil {
 		return err
 	}
-	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken),
-		chathub.WithRateLimit(cfg.ChatHubRateLimit), chathub.WithTimeout(cfg.ChatHubTimeout))
+	hub, err := hubClient(cfg)
 	if err != nil {
 		return err
 	}

@@ -160,8 +160,8 @@ func planHub(cfg config.Config, p *plan) *chathub.Client {
 		p.Skipped = append(p.Skipped, "ChatHub (set CHATHUB_BASE_URL and a token): creates are counted without looking for operators to adopt")
 		return nil
 	}
-	hub, err := chathub.NewClient(cfg.ChatHubBaseURL, string(cfg.ChatHubToken), chathub.WithRateLimit(cfg.ChatHubRateLimit),
-		chathub.WithTimeout(cfg.ChatHubTimeout))
+	// A plan asks about many employees of one organization: list it once.
+	hub, err := hubClient(cfg, chathub.WithCacheTTL(chathub.DefaultCacheTTL))
 	if err != nil {
 		p.Skipped = append(p.Skipped, "ChatHub: "+err.Error())
 		return nil

@@ -52,7 +52,7 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usageError("unexpected argument %q (usage: worker %s)", rest[0], spec.Synopsis)
+		return usageError("unexpected argument %q", rest[0])
 	}
 	ids, err := parseOrgs(*orgs)
 	if err != nil {

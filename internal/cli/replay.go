@@ -33,7 +33,7 @@ func Replay(ctx context.Context, args []string, env Env) error {
 	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
-		return usageError("usage: worker %s", spec.Synopsis)
+		return usageError("unexpected argument %q", rest[0])
 	}
 	filter, err := newFilter(*outcome, *employee)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,7 +28,8 @@ func (f resultFilter) match(r hrevent.Result) bool {
 		(f.employee == "" || r.EmployeeID == f.employee)
 }
 
-// newFilter builds a filter from the -outcome and -employee flags.
+// newFilter builds a filter from the -outcome and -employee flags; an
+// unknown outcome is a usage error (for replay too).
 func newFilter(outcome, employee string) (resultFilter, error) {
 	outcomes, err := parseOutcomes(outcome)
 	return resultFilter{outcomes: outcomes, employee: employee}, err
@@ -45,7 +46,7 @@ func parseOutcomes(s string) ([]string, error) {
 		case hrevent.Applied, hrevent.Skipped, hrevent.Rejected, hrevent.Failed:
 			out = append(out, o)
 		default:
-			return nil, fmt.Errorf("-outcome: %q is not one of applied, skipped, rejected, failed", o)
+			return nil, usageError("-outcome: %q is not one of applied, skipped, rejected, failed", o)
 		}
 	}
 	return out, nil
@@ -69,29 +70,31 @@ func Results(ctx context.Context, args []string, env Env) error {
 	follow := fs.Bool("follow", true, "keep printing new results; false stops at the end of the stream")
 	if rest, err := spec.Parse(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usageError("usage: worker %s", spec.Synopsis)
+	} else if err := Args(rest); err != nil {
+		return err
 	}
 	filter, err := newFilter(*outcome, *employee)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	from, err := parseSince(*since, time.Now())
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	cfg, nc, js, err := connect(env)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	defer tw.Flush()
 	read := readOptions{follow: *follow, since: from, subjects: filter.subjects()}
-	if !*asJSON {
-		fmt.Fprintln(tw, "OUTCOME\tKIND\tEVENT\tEMPLOYEE\tORG\tOPERATOR\tSEQ\tATTEMPT\tREASON")
+	rr, err := openResults(ctx, js, cfg.ResultsStream, read)
+	if err != nil {
+		return err
 	}
-	return eachResult(ctx, js, cfg.ResultsStream, read, func(r hrevent.Result, _ jetstream.Msg, caughtUp bool) error {
+	if !*asJSON {
+		fmt.Fprintf(env.Stdout, resultRow, "OUTCOME", "KIND", "EVENT", "EMPLOYEE", "ORG", "OPERATOR", "SEQ", "ATTEMPT", "REASON")
+	}
+	return rr.each(ctx, func(r hrevent.Result, _ jetstream.Msg, _ bool) error {
 		if !filter.match(r) {
 			return nil
 		}
@@ -103,14 +106,16 @@ func Results(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(env.Stdout, string(b))
 			return nil
 		}
-		writeResult(tw, r)
-		if caughtUp {
-			// Following: each result shows as it comes.
-			return tw.Flush()
-		}
+		writeResult(env.Stdout, r)
 		return nil
 	})
 }
+
+// resultRow lays a result out in columns of fixed widths, so that rows
+// printed as they arrive line up with the header and the rows before them
+// (a tabwriter sizes each flush on its own rows). A longer value pushes
+// the rest of its row to the right.
+const resultRow = "%-8s  %-13s  %-16s  %-10s  %-5s  %-15s  %-6s  %-7s  %s\n"
 
 // writeResult writes one result as a row: outcome, kind, event, employee,
 // organization, operator, sequence and attempt, and the reason.
@@ -119,11 +124,13 @@ func writeResult(w io.Writer, r hrevent.Result) {
 	if r.OperatorID != 0 && r.OperatorStatus != nil {
 		op = fmt.Sprintf("%d (%s)", r.OperatorID, hrevent.StatusName(*r.OperatorStatus))
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\n", r.Outcome, hrevent.OrDash(string(hrevent.KindOfType(r.EventType))),
-		hrevent.OrDash(r.EventID), hrevent.OrDash(r.EmployeeID), r.OrganizationID, op, r.StreamSequence, r.Attempts, r.Reason)
+	fmt.Fprintf(w, resultRow, r.Outcome, hrevent.OrDash(string(hrevent.KindOfType(r.EventType))), hrevent.OrDash(r.EventID),
+		hrevent.OrDash(r.EmployeeID), strconv.Itoa(r.OrganizationID), op, strconv.FormatUint(r.StreamSequence, 10),
+		strconv.Itoa(r.Attempts), r.Reason)
 }
 
-// parseSince reads -since: a duration back from now, or a time.
+// parseSince reads -since: a duration back from now, or a time; anything
+// else is a usage error.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -134,7 +141,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("-since: %q is neither a duration such as 24h nor a time such as 2026-11-25T09:00:00Z", s)
+	return time.Time{}, usageError("-since: %q is neither a duration such as 24h nor a time such as 2026-11-25T09:00:00Z", s)
 }
 
 // subjects are the result subjects of the filter's outcomes, for the
@@ -158,22 +165,46 @@ type readOptions struct {
 // select, in order, saying whether it reached the end of what was stored;
 // with follow it then waits for new ones until ctx is done.
 func eachResult(ctx context.Context, js jetstream.JetStream, stream string, o readOptions, fn func(hrevent.Result, jetstream.Msg, bool) error) error {
+	rr, err := openResults(ctx, js, stream, o)
+	if err != nil {
+		return err
+	}
+	return rr.each(ctx, fn)
+}
+
+// resultReader reads a results stream that exists.
+type resultReader struct {
+	o        readOptions
+	cons     jetstream.Consumer
+	caughtUp bool
+}
+
+// openResults opens the results stream, saying so in one line when no
+// worker has created it yet.
+func openResults(ctx context.Context, js jetstream.JetStream, stream string, o readOptions) (*resultReader, error) {
 	infoCtx, cancel := withTimeout(ctx)
 	s, err := js.Stream(infoCtx, stream)
 	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot open stream %s: %w", stream, err)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return nil, notCreated("stream " + stream)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open stream %s: %w", stream, err)
 	}
-	info := s.CachedInfo()
-	caughtUp := info.State.Msgs == 0
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: o.subjects}
 	if !o.since.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &o.since
 	}
 	cons, err := js.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
-		return fmt.Errorf("cannot read stream %s: %w", stream, err)
+		return nil, fmt.Errorf("cannot read stream %s: %w", stream, err)
 	}
+	return &resultReader{o: o, cons: cons, caughtUp: s.CachedInfo().State.Msgs == 0}, nil
+}
+
+// each is eachResult on an open stream.
+func (rr *resultReader) each(ctx context.Context, fn func(hrevent.Result, jetstream.Msg, bool) error) error {
+	o, cons, caughtUp := rr.o, rr.cons, rr.caughtUp
 	for {
 		if caughtUp && !o.follow {
 			return nil
