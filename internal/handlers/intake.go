@@ -41,7 +41,7 @@ type held struct {
 func (p *Pipeline) Take(ctx context.Context, batch []Inbound, caughtUp bool) {
 	p.inHand.Store(true)
 	defer p.inHand.Store(false)
-	p.lastIn.Store(time.Now().UnixNano())
+	p.arrivals.arrived(time.Now())
 	start := time.Now()
 	valid, rejected := p.parse(ctx, batch)
 	p.reject(ctx, rejected)

@@ -136,10 +136,10 @@ type Pipeline struct {
 	gate      *gate
 	intents   *intents
 	// caughtUp: the intake's last batch left the stream with nothing more
-	// for it; inHand: it holds a batch not yet queued; lastIn is when the
-	// last batch came (Unix nanoseconds).
+	// for it; inHand: it holds a batch not yet queued; arrivals: when
+	// batches came.
 	caughtUp, inHand atomic.Bool
-	lastIn           atomic.Int64
+	arrivals         flow
 	// paused: ChatHub refuses the token; pausedOrg is the organization to
 	// probe it with.
 	paused    atomic.Bool
@@ -175,13 +175,8 @@ func (p *Pipeline) Gate() employee.Gate { return p.gate }
 // arriving (one came within the last quiet): a partial synchronize call
 // waits for them, within BATCH_MAX_WAIT.
 func (p *Pipeline) Busy() bool {
-	return p.inHand.Load() || !p.caughtUp.Load() || time.Since(time.Unix(0, p.lastIn.Load())) < quiet || p.queue.busy()
+	return p.inHand.Load() || !p.caughtUp.Load() || p.arrivals.arriving(time.Now()) || p.queue.busy()
 }
-
-// quiet is how long no event must have arrived for the stream to be
-// quiet: events arriving closer together are a flow, whose hires fill
-// their calls.
-const quiet = 10 * time.Millisecond
 
 // Paused says whether ChatHub refuses the token.
 func (p *Pipeline) Paused() bool { return p.paused.Load() }
