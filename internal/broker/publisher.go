@@ -47,7 +47,7 @@ func (p *Results) Publish(ctx context.Context, results []hrevent.Result) []error
 		msgs[i] = &nats.Msg{Subject: r.Subject(ResultsPrefix), Data: body, Header: nats.Header{}}
 		msgs[i].Header.Set(jetstream.MsgIDHeader, r.MsgID())
 	}
-	publishAll(ctx, p.js, msgs, errs)
+	publishAll(ctx, p.js, msgs, errs, nil)
 	for i, r := range results {
 		if errs[i] == nil {
 			p.metrics.Event(kindLabel(&r), string(r.Outcome))
@@ -57,8 +57,9 @@ func (p *Results) Publish(ctx context.Context, results []hrevent.Result) []error
 }
 
 // publishAll publishes the messages that are not nil asynchronously and
-// waits for every ack; errs gets each one's error.
-func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, errs []error) {
+// waits for every ack; errs gets each one's error, and seqs (when not
+// nil) each one's stream sequence.
+func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, errs []error, seqs []uint64) {
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
 		if m == nil {
@@ -76,7 +77,10 @@ func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, e
 			continue
 		}
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			if seqs != nil {
+				seqs[i] = ack.Sequence
+			}
 		case err := <-f.Err():
 			errs[i] = err
 		case <-timeout.C:

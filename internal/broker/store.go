@@ -27,13 +27,26 @@ import (
 type Store struct {
 	js jetstream.JetStream
 	kv jetstream.KeyValue
-	// prefix is the subject a key's value is published to, less the key.
-	prefix string
+	// prefix is the subject a key's value is published to, less the key;
+	// directGet the subject that reads the bucket's stream directly.
+	prefix, directGet string
+	reads             reads
 }
 
 // NewStore wraps a bucket; js publishes the revision-checked writes.
 func NewStore(js jetstream.JetStream, kv jetstream.KeyValue) *Store {
-	return &Store{js: js, kv: kv, prefix: "$KV." + kv.Bucket() + "."}
+	return &Store{js: js, kv: kv, prefix: "$KV." + kv.Bucket() + ".", directGet: apiPrefix(js) + "DIRECT.GET.KV_" + kv.Bucket()}
+}
+
+// apiPrefix is the subject prefix of js's API.
+func apiPrefix(js jetstream.JetStream) string {
+	switch o := js.Options(); {
+	case o.APIPrefix != "":
+		return strings.TrimSuffix(o.APIPrefix, ".") + "."
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API."
+	}
+	return "$JS.API."
 }
 
 // Key prefixes of the bucket.
@@ -59,44 +72,37 @@ func ClaimKey(org int, operatorID int64) string {
 	return "op." + strconv.Itoa(org) + "." + strconv.FormatInt(operatorID, 10)
 }
 
-// Get returns the employee's record and revision, or revision 0.
-func (s *Store) Get(ctx context.Context, employeeID string) (employee.Record, uint64, error) {
-	entry, err := s.kv.Get(ctx, EmployeeKey(employeeID))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return employee.Record{}, 0, nil
-	}
-	if err != nil {
-		return employee.Record{}, 0, fmt.Errorf("cannot read the employee's record: %w", err)
-	}
-	r, err := DecodeRecord(entry.Value())
-	if err != nil {
-		return employee.Record{}, 0, fmt.Errorf("%w at revision %d", err, entry.Revision())
-	}
-	return r, entry.Revision(), nil
-}
-
 // Put writes the record if its revision is still rev (0: the key must not
 // exist), and returns the new revision; employee.ErrConflict when the
 // record changed meanwhile.
 func (s *Store) Put(ctx context.Context, rec employee.Record, rev uint64) (uint64, error) {
-	data, err := EncodeRecord(rec)
-	if err != nil {
-		return 0, fmt.Errorf("cannot encode the employee's record: %w", err)
-	}
-	return s.put(ctx, EmployeeKey(rec.EmployeeID), data, rev)
+	revs, errs := s.PutAll(ctx, []employee.Versioned{{Record: &rec, Rev: rev}})
+	return revs[0], errs[0]
 }
 
-// put publishes a value to a key with the revision it was read at as the
-// expected last sequence of its subject.
-func (s *Store) put(ctx context.Context, key string, data []byte, rev uint64) (uint64, error) {
-	msg := nats.NewMsg(s.prefix + key)
-	msg.Data = data
-	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
-	ack, err := s.js.PublishMsg(ctx, msg)
-	if err != nil {
-		return 0, putError(err)
+// PutAll writes the records at once, each as Put does: asynchronous
+// publishes, one wait for all their acks.
+func (s *Store) PutAll(ctx context.Context, recs []employee.Versioned) ([]uint64, []error) {
+	msgs := make([]*nats.Msg, len(recs))
+	errs := make([]error, len(recs))
+	revs := make([]uint64, len(recs))
+	for i, v := range recs {
+		data, err := EncodeRecord(*v.Record)
+		if err != nil {
+			errs[i] = fmt.Errorf("cannot encode the employee's record: %w", err)
+			continue
+		}
+		msgs[i] = nats.NewMsg(s.prefix + EmployeeKey(v.Record.EmployeeID))
+		msgs[i].Data = data
+		msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(v.Rev, 10))
 	}
-	return ack.Sequence, nil
+	publishAll(ctx, s.js, msgs, errs, revs)
+	for i, err := range errs {
+		if err != nil && msgs[i] != nil {
+			errs[i] = putError(err)
+		}
+	}
+	return revs, errs
 }
 
 // putError tells a lost race (wrong last sequence) from other failures.

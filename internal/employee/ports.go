@@ -25,6 +25,8 @@ type (
 		// Put writes the record if its revision is still rev (0: only if
 		// there is none) and returns the new revision, or ErrConflict.
 		Put(ctx context.Context, rec Record, rev uint64) (uint64, error)
+		// PutAll writes several records as Put does, at once.
+		PutAll(ctx context.Context, recs []Versioned) ([]uint64, []error)
 		// Note keeps the employee on the list of unfinished work, due at
 		// at (zero: now): a worker that takes over, and the sweep, look
 		// at every employee on it. Done takes them off.
@@ -92,6 +94,12 @@ type (
 type Intent struct {
 	EmployeeID string `json:"employeeId"`
 	Name       string `json:"name"`
+}
+
+// Versioned is a record to write, with the revision it was read at.
+type Versioned struct {
+	Record *Record
+	Rev    uint64
 }
 
 // Claim gives an operator to an employee.
