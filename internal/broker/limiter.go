@@ -27,13 +27,14 @@ type schedule struct {
 // Shared paces ChatHub calls across every process of a deployment (the
 // active worker and the tools), through one key of the bucket they share,
 // so that CHATHUB_RATE_LIMIT is a budget for the deployment. It is a
-// chathub.Limiter whose schedule is kept in KV. A caller waits
-// until one interval after the last start (and any hold), then claims the
-// start with a write checked against the revision it read: the one whose
-// write lands starts at once, the others look again. So starts of all
-// replicas are at least an interval apart as they happen, whatever the
-// scheduler's delays, not as they were planned. Its precision is that of
-// the replicas' clocks (NTP keeps them within milliseconds).
+// chathub.Limiter whose schedule is kept in KV. A caller claims the next
+// start (one interval after the last one, and after any hold) with a
+// write checked against the revision it read, then waits for it: the one
+// whose write lands has that start, the others look again. Claiming
+// before the wait keeps the write's round trip out of the interval; the
+// interval's margin absorbs the scheduler's delays between a planned
+// start and the call. Its precision is that of the replicas' clocks (NTP
+// keeps them within milliseconds).
 type Shared struct {
 	kv       jetstream.KeyValue
 	interval time.Duration
@@ -66,17 +67,12 @@ func (s *Shared) Wait(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		at := time.Unix(0, max(sch.Last+int64(s.interval), sch.Hold))
-		if d := at.Sub(s.now()); d > 0 {
-			if err := ctxtime.Sleep(ctx, d); err != nil {
-				return err
-			}
-			// The schedule may have moved meanwhile: the claim below
-			// fails then, and the caller looks again.
-		}
-		sch.Last = s.now().UnixNano()
+		sch.Last = max(sch.Last+int64(s.interval), sch.Hold, s.now().UnixNano())
 		switch err := s.store(ctx, sch, rev); {
 		case err == nil:
+			if d := time.Unix(0, sch.Last).Sub(s.now()); d > 0 {
+				return ctxtime.Sleep(ctx, d)
+			}
 			return nil
 		case !errors.Is(err, errConflict):
 			return err
