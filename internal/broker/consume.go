@@ -72,6 +72,9 @@ func NewConsumer(cons jetstream.Consumer, nc *nats.Conn, log zerolog.Logger) *Co
 // Alive says whether the loop made progress within limit.
 func (c *Consumer) Alive(limit time.Duration) error { return c.beat.Alive(limit) }
 
+// noRoomPoll is how often the loop asks for room while there is none.
+const noRoomPoll = 100 * time.Millisecond
+
 // atHand is how long the loop waits for a message it expects to be
 // buffered already.
 const atHand = 100 * time.Microsecond
@@ -114,11 +117,12 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 		c.beat.Now()
 		n := room()
 		if n <= 0 {
+			// Asking again is what lets the handler make room.
 			select {
 			case <-roomed:
 			case <-ctx.Done():
 				return nil
-			case <-time.After(idleBeat):
+			case <-time.After(noRoomPoll):
 			}
 			continue
 		}
