@@ -9,15 +9,25 @@ import (
 )
 
 type drainFigures struct {
-	took, min        time.Duration
+	took, min time.Duration
+	// first is when the first call came, from the workers' start.
+	first            time.Duration
 	calls, throttled int
 	maxPerSecond     int
+}
+
+// drain is one rate-limited drain: the backlog, the replicas, and how
+// long ChatHub takes to answer (evenly between latency and latencyMax).
+type drain struct {
+	hires, changes, replicas int
+	latency, latencyMax      time.Duration
 }
 
 // benchDrain: ChatHub takes 20 calls a second and answers 429 beyond; a
 // backlog of hires (one organization) and leave starts (for employees
 // hired before) is drained.
-func benchDrain(ctx context.Context, hires, changes, replicas int) (drainFigures, error) {
+func benchDrain(ctx context.Context, d drain) (drainFigures, error) {
+	hires, changes, replicas := d.hires, d.changes, d.replicas
 	var f drainFigures
 	w, err := newWorld(ctx)
 	if err != nil {
@@ -69,7 +79,7 @@ func benchDrain(ctx context.Context, hires, changes, replicas int) (drainFigures
 	}
 	callsBefore := w.sim.Counters()
 	arrivalsBefore := len(w.sim.Arrivals())
-	w.sim.SetFaults(chathubsim.Faults{RateLimit: 20, RateLimitSlack: 20 * time.Millisecond})
+	w.sim.SetFaults(chathubsim.Faults{RateLimit: 20, RateLimitSlack: 20 * time.Millisecond, Latency: d.latency, LatencyMax: d.latencyMax})
 	start := time.Now()
 	for range replicas {
 		c, err := startWorker(w, "CHATHUB_RATE_LIMIT=20")
@@ -87,10 +97,17 @@ func benchDrain(ctx context.Context, hires, changes, replicas int) (drainFigures
 		f.calls += v - callsBefore.Calls[k]
 	}
 	f.throttled = after.Throttled - callsBefore.Throttled
-	f.maxPerSecond = chathubsim.MaxInWindow(w.sim.Arrivals()[arrivalsBefore:], time.Second)
+	arrivals := w.sim.Arrivals()[arrivalsBefore:]
+	f.maxPerSecond = chathubsim.MaxInWindow(arrivals, time.Second)
+	if len(arrivals) > 0 {
+		f.first = arrivals[0].Sub(start)
+	}
 	// The fewest calls: one list and one synchronize per 100 hires, one
 	// status call per change.
-	minCalls := 1 + (hires+99)/100 + changes
+	minCalls := changes
+	if hires > 0 {
+		minCalls += 1 + (hires+99)/100
+	}
 	f.min = time.Duration(minCalls) * time.Second / 20
 	return f, nil
 }

@@ -35,6 +35,10 @@ type sizes struct {
 	waiting   int // changes dated a week ahead in row 7
 	paced     int // hires due now in row 7
 	scheduled int // changes dated seconds ahead in row 8
+	slow      int // status changes against a slow ChatHub in row 10
+	// waitingHires and terminations are row 11's wave and what follows.
+	waitingHires, terminations int
+	burst                      int // hires drained at rate 5 in row 12
 	// scaleFirst and scaleSecond are row 9's backlogs (0: row 9 is off).
 	scaleFirst, scaleSecond int
 }
@@ -49,7 +53,7 @@ func main() {
 	}
 	short := flag.Bool("short", false, "small sizes, done in under a minute")
 	s := sizes{ceiling: 100_000, naive: 2_000, hires: 20_000, mixed: 20_000, drainHire: 50, drainStat: 200, idle: 100,
-		waiting: 20_000, paced: 1_000, scheduled: 1_000}
+		waiting: 20_000, paced: 1_000, scheduled: 1_000, slow: 200, waitingHires: 20_000, terminations: 100, burst: 10_000}
 	flag.IntVar(&s.ceiling, "ceiling", s.ceiling, "messages for the broker ceilings")
 	flag.IntVar(&s.naive, "naive", s.naive, "events for the naive baseline")
 	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
@@ -60,7 +64,7 @@ func main() {
 	flag.Parse()
 	if *short {
 		s = sizes{ceiling: 20_000, naive: 500, hires: 4_000, mixed: 4_000, drainHire: 20, drainStat: 60, idle: 30,
-			waiting: 4_000, paced: 300, scheduled: 300}
+			waiting: 4_000, paced: 300, scheduled: 300, slow: 60, waitingHires: 4_000, terminations: 30, burst: 2_000}
 	}
 	if *scale || only != "" && want("9") {
 		s.scaleFirst, s.scaleSecond = 20_000, 200_000
@@ -122,7 +126,7 @@ func run(ctx context.Context, s sizes) error {
 	return tw.Flush()
 }
 
-// runWorkerRows runs rows 3 to 8.
+// runWorkerRows runs rows 3 to 12.
 func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, add func(row)) error {
 	if want("3") {
 		w, err := benchWorkerHires(ctx, s.hires)
@@ -161,7 +165,24 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 		}
 	}
 	if want("9") && s.scaleFirst > 0 {
-		return scaleRow(ctx, s, add)
+		if err := scaleRow(ctx, s, add); err != nil {
+			return err
+		}
+	}
+	return rateRows(ctx, s, add)
+}
+
+// rateRows runs rows 10 to 12.
+func rateRows(ctx context.Context, s sizes, add func(row)) error {
+	for _, r := range []struct {
+		n   string
+		run func(context.Context, sizes, func(row)) error
+	}{{"10", slowRow}, {"11", priorityRow}, {"12", burstRow}} {
+		if want(r.n) {
+			if err := r.run(ctx, s, add); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -204,7 +225,7 @@ func mixedRow(ctx context.Context, s sizes, add func(row)) error {
 
 func drainRow(ctx context.Context, s sizes, add func(row)) error {
 	for _, replicas := range []int{1, 3} {
-		d, err := benchDrain(ctx, s.drainHire, s.drainStat, replicas)
+		d, err := benchDrain(ctx, drain{hires: s.drainHire, changes: s.drainStat, replicas: replicas})
 		if err != nil {
 			return fmt.Errorf("rate-limited drain: %w", err)
 		}

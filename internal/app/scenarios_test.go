@@ -48,7 +48,7 @@ func TestSeveralWorkers(t *testing.T) {
 			for range workers {
 				h.Start(cfg)
 			}
-			n := publishShuffled(h, rng, stories)
+			n := publishShuffled(h, rng, stories, 0)
 			results := h.WaitResults(n, 45*time.Second)
 			assertNoneFailed(t, results)
 			if got := len(testenv.ByEventID(t, results)); got != n {

@@ -25,6 +25,10 @@ var Kinds = []Kind{Hire, LeaveStart, LeaveEnd, Termination, Transfer}
 // makes an operator, and an operator needs one.
 func (k Kind) NeedsName() bool { return k == Hire }
 
+// Urgent reports whether an event of the kind takes access away: when
+// more work waits than ChatHub's rate allows, it goes first.
+func (k Kind) Urgent() bool { return k == LeaveStart || k == Termination }
+
 // target is the state an event of kind k asks for, for an employee who
 // was hired; a transfer asks for none of its own (it moves the employee,
 // whatever their state).

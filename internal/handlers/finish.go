@@ -3,39 +3,106 @@ package handlers
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
-// finish ends a look: the results that came due are published, then the
-// record is saved (results first: a crash between the two publishes them
-// again, which HR_RESULTS drops as duplicates), then the messages the
-// look held are acknowledged. An employee that waits for a time gets a
+// finish ends a look: a committer publishes the results that came due,
+// then saves the record (results first: a crash between the two publishes
+// them again, which HR_RESULTS drops as duplicates), then acknowledges the
+// messages the look held. An employee that waits for a time gets a
 // wake-up then, and stays on the list of unfinished work until it comes.
-func (p *Pipeline) finish(ctx context.Context, s *slot, l *look, d employee.Decision) {
-	if !p.publish(ctx, s, l) {
-		return
+// No step runs on the employee meanwhile.
+func (p *Pipeline) finish(s *slot, l *look, d employee.Decision) {
+	p.queue.committing(s)
+	select {
+	case p.commits <- commit{s: s, l: l, d: d}:
+	case <-p.work.Done(): // the lead is lost: every message goes back
 	}
+}
+
+// commit is a look to end, with the domain's last decision on it.
+type commit struct {
+	s *slot
+	l *look
+	d employee.Decision
+}
+
+// commitBatch bounds the looks a committer ends at once.
+const commitBatch = 256
+
+// committer ends looks until ctx is done, as many at once as are waiting:
+// one publish of all their results, one write of all their records.
+func (p *Pipeline) committer(ctx, work context.Context) {
+	for {
+		var batch []commit
+		select {
+		case c := <-p.commits:
+			batch = append(batch, c)
+		case <-ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < commitBatch {
+			select {
+			case c := <-p.commits:
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		p.commitAll(work, batch)
+	}
+}
+
+// commitAll ends the looks of batch; one that cannot end yet waits and
+// tries again (or, its record changed meanwhile, starts over).
+func (p *Pipeline) commitAll(ctx context.Context, batch []commit) {
+	todo := p.publish(ctx, slices.Clone(batch))
+	todo = slices.DeleteFunc(todo, func(c commit) bool { return !p.park(ctx, c) })
+	for _, c := range p.save(ctx, todo) {
+		p.complete(ctx, c)
+	}
+	for _, c := range batch {
+		p.queue.committed(c.s)
+	}
+}
+
+// park asks for a look at the employee when the decision wants one (again:
+// a wake-up that fired is gone), and keeps them on the list of unfinished
+// work until then, so that the sweep finds them should the wake-up be
+// lost. A look the guard holds waits for a person's decision instead.
+func (p *Pipeline) park(ctx context.Context, c commit) bool {
+	l, d := c.l, c.d
 	wake := d.Wake
 	if d.Held {
-		wake = time.Time{} // a person's decision brings it back
+		wake = time.Time{}
 	}
 	if !d.Held && l.heldAt == 0 {
 		p.gate.forget(l.rec.Org, l.rec.EmployeeID)
 	}
 	if !wake.IsZero() {
-		if err := p.park(ctx, l.rec.EmployeeID, wake, !wake.Equal(l.due)); err != nil {
-			p.storeTrouble(s, err)
-			return
+		err := p.ports.Wakes.WakeAt(ctx, l.rec.EmployeeID, wake)
+		if err == nil && !wake.Equal(l.due) {
+			err = p.ports.Store.Note(ctx, l.rec.EmployeeID, wake)
+		}
+		if err != nil {
+			p.storeTrouble(c.s, err)
+			return false
 		}
 	}
 	l.rec.Due = wake
-	if !p.save(ctx, s, l) {
-		return
-	}
-	if wake.IsZero() && !l.due.IsZero() {
+	return true
+}
+
+// complete ends a look whose record is saved: off the list of unfinished
+// work if it is done, out of the guard's holds, its messages acknowledged.
+func (p *Pipeline) complete(ctx context.Context, c commit) {
+	l := c.l
+	if l.rec.Due.IsZero() && !l.due.IsZero() {
 		if err := p.ports.Store.Done(ctx, l.rec.EmployeeID); err != nil {
 			p.log.Warn().Err(err).Str("employee_id", hrevent.Clip(l.rec.EmployeeID)).Msg("cannot take the employee off the unfinished work")
 		}
@@ -47,21 +114,7 @@ func (p *Pipeline) finish(ctx context.Context, s *slot, l *look, d employee.Deci
 	}
 	p.ack(l)
 	l.span.End()
-	p.queue.detach(s, false)
-}
-
-// park asks for a look at the employee at at (again: a wake-up that fired
-// is gone), and keeps them on the list of unfinished work until then
-// (note: unless they are on it for that time already), so that the sweep
-// finds them should the wake-up be lost.
-func (p *Pipeline) park(ctx context.Context, id string, at time.Time, note bool) error {
-	if err := p.ports.Wakes.WakeAt(ctx, id, at); err != nil {
-		return err
-	}
-	if !note {
-		return nil
-	}
-	return p.ports.Store.Note(ctx, id, at)
+	p.queue.detach(c.s, false)
 }
 
 // spill writes a look down as it stands, lets its messages go and ends
@@ -77,7 +130,8 @@ func (p *Pipeline) spill(ctx context.Context, s *slot, l *look) {
 		l.due = p.cfg.Now()
 	}
 	l.rec.Due = l.due
-	if !p.publish(ctx, s, l) || !p.save(ctx, s, l) {
+	c := []commit{{s: s, l: l}}
+	if len(p.publish(ctx, c)) == 0 || len(p.save(ctx, c)) == 0 {
 		return
 	}
 	p.ack(l)
@@ -85,49 +139,80 @@ func (p *Pipeline) spill(ctx context.Context, s *slot, l *look) {
 	p.queue.detach(s, true)
 }
 
-// publish stores the look's results; those that could not be are tried
-// again soon (the look keeps its messages meanwhile).
-func (p *Pipeline) publish(ctx context.Context, s *slot, l *look) bool {
-	if len(l.results) == 0 {
-		return true
-	}
-	p.echo(ctx, l.results)
-	var lost []hrevent.Result
-	for i, err := range p.ports.Results.Publish(ctx, l.results) {
-		if err != nil {
-			p.cfg.Metrics.ResultUnpublished()
-			lost = append(lost, l.results[i])
+// publish stores the results of the looks at once, and returns the looks
+// whose results are all stored; the others try again soon, holding their
+// messages.
+func (p *Pipeline) publish(ctx context.Context, looks []commit) []commit {
+	var all []hrevent.Result
+	var owner []int
+	for i, c := range looks {
+		p.echo(ctx, c.l.results)
+		for _, r := range c.l.results {
+			all, owner = append(all, r), append(owner, i)
 		}
 	}
-	l.results = lost
-	if len(lost) > 0 {
-		p.cfg.Metrics.Retry("results")
-		p.queue.sleep(s, p.cfg.Now().Add(p.cfg.Policy.Base))
-		return false
+	if len(all) == 0 {
+		return looks
 	}
-	return true
+	lost := make([][]hrevent.Result, len(looks))
+	for k, err := range p.ports.Results.Publish(ctx, all) {
+		if err != nil {
+			p.cfg.Metrics.ResultUnpublished()
+			lost[owner[k]] = append(lost[owner[k]], all[k])
+		}
+	}
+	out := looks[:0]
+	for i, c := range looks {
+		if c.l.results = lost[i]; len(lost[i]) == 0 {
+			out = append(out, c)
+			continue
+		}
+		p.cfg.Metrics.Retry("results")
+		p.queue.sleep(c.s, p.cfg.Now().Add(p.cfg.Policy.Base))
+	}
+	return out
 }
 
-// save writes the look's record, checked against the revision it read. A
-// record changed meanwhile (a tool corrected it) is read again, and the
-// look starts over from it with the events it had taken.
-func (p *Pipeline) save(ctx context.Context, s *slot, l *look) bool {
-	if !l.changed {
-		return true
+// save writes the looks' records at once, each checked against the
+// revision it read, and returns the looks saved. A record changed
+// meanwhile (a tool corrected it) is read again, and its look starts over
+// from it with the events it had taken; one that could not be written
+// tries again soon.
+func (p *Pipeline) save(ctx context.Context, looks []commit) []commit {
+	var puts []employee.Versioned
+	var who []int
+	for i, c := range looks {
+		if c.l.changed {
+			puts, who = append(puts, employee.Versioned{Record: &c.l.rec, Rev: c.l.rev}), append(who, i)
+		}
 	}
-	rev, err := p.ports.Store.Put(ctx, l.rec, l.rev)
-	switch {
-	case errors.Is(err, employee.ErrConflict):
-		p.cfg.Metrics.KVConflict()
-		l.span.End()
-		p.queue.unmerge(s)
-		return false
-	case err != nil:
-		p.storeTrouble(s, err)
-		return false
+	if len(puts) == 0 {
+		return looks
 	}
-	l.rev, l.changed = rev, false
-	return true
+	failed := make([]bool, len(looks))
+	revs, errs := p.ports.Store.PutAll(ctx, puts)
+	for k, err := range errs {
+		c := looks[who[k]]
+		switch {
+		case errors.Is(err, employee.ErrConflict):
+			p.cfg.Metrics.KVConflict()
+			c.l.span.End()
+			p.queue.unmerge(c.s)
+		case err != nil:
+			p.storeTrouble(c.s, err)
+		default:
+			c.l.rev, c.l.changed = revs[k], false
+			continue
+		}
+		failed[who[k]] = true
+	}
+	out := looks[:0]
+	for i, c := range looks {
+		if !failed[i] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // storeTrouble makes a look that could not write to the store try again

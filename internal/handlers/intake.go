@@ -41,15 +41,30 @@ type held struct {
 func (p *Pipeline) Take(ctx context.Context, batch []Inbound, caughtUp bool) {
 	p.inHand.Store(true)
 	defer p.inHand.Store(false)
-	p.arrivals.arrived(time.Now())
+	if len(batch) > 0 {
+		p.arrivals.arrived(time.Now(), p.queue.empty())
+	}
 	start := time.Now()
 	valid, rejected := p.parse(ctx, batch)
 	p.reject(ctx, rejected)
 	p.caughtUp.Store(caughtUp)
-	for _, s := range p.queue.add(valid, caughtUp) {
+	quietAt, flowing := p.arrivals.flowing(time.Now())
+	waiting, gated := p.queue.add(valid, caughtUp, flowing)
+	for _, s := range waiting {
 		p.withdraw(s)
 	}
+	if caughtUp && gated {
+		time.AfterFunc(time.Until(quietAt), p.reopen)
+	}
 	p.cfg.Metrics.Batch(len(batch), time.Since(start))
+}
+
+// reopen lets the events waiting for the rest of their burst go, if the
+// intake is still caught up and their flow stopped.
+func (p *Pipeline) reopen() {
+	if _, flowing := p.arrivals.flowing(time.Now()); p.caughtUp.Load() && !flowing {
+		p.queue.caughtUp()
+	}
 }
 
 // rejection is an invalid message and its result.

@@ -84,7 +84,7 @@ func (p *Pipeline) step(ctx context.Context, s *slot) {
 		// still be arriving. The look waits, holding its messages.
 		p.queue.sleep(s, d.Wake)
 	default:
-		p.finish(ctx, s, l, d)
+		p.finish(s, l, d)
 	}
 }
 

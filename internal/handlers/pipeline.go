@@ -100,16 +100,16 @@ func (c Config) withDefaults() Config {
 		c.GuardSettle = time.Second
 	}
 	if c.Looks <= 0 {
-		c.Looks = 64
+		c.Looks = 128
 	}
 	if c.LooksMax <= 0 {
-		c.LooksMax = 2000
+		c.LooksMax = 4000
 	}
 	if c.HoldMax <= 0 {
-		c.HoldMax = 20_000
+		c.HoldMax = 4000
 	}
 	if c.HoldBytes <= 0 {
-		c.HoldBytes = 16 << 20
+		c.HoldBytes = 3 << 20
 	}
 	if c.AckWait <= 0 {
 		c.AckWait = 10 * time.Second
@@ -135,6 +135,8 @@ type Pipeline struct {
 	queue     *queue
 	gate      *gate
 	intents   *intents
+	// commits takes the looks to end to the committers.
+	commits chan commit
 	// caughtUp: the intake's last batch left the stream with nothing more
 	// for it; inHand: it holds a batch not yet queued; arrivals: when
 	// batches came.
@@ -154,6 +156,7 @@ func New(cfg Config, p Ports, v *hrevent.Validator, log zerolog.Logger) *Pipelin
 	cfg = cfg.withDefaults()
 	pl := &Pipeline{cfg: cfg, ports: p, validator: v, log: log, work: context.Background()}
 	pl.queue = newQueue(cfg)
+	pl.commits = make(chan commit, 2*commitBatch)
 	pl.gate = newGate(pl)
 	pl.intents = &intents{p: pl, open: map[string]map[string]bool{}}
 	return pl

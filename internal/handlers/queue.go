@@ -29,14 +29,23 @@ type queue struct {
 	// slots holds every employee with something pending.
 	slots map[string]*slot
 	// goOn are the slots whose looks go on (or that must be written
-	// down); fresh those that start one, while fewer than LooksMax are
-	// under way.
-	goOn, fresh []*slot
-	looks       int
+	// down); urgent those that start one for an event that takes access
+	// away, or a wake-up; fresh those that start one for other events,
+	// while fewer than LooksMax are under way.
+	goOn, urgent, fresh []*slot
+	looks               int
+	// gated are the slots whose events wait for the intake to catch up,
+	// since gatedAt; mixed: they hold more than hires of one event each.
+	// onIt counts the slots a worker has.
+	gated   []*slot
+	gatedAt time.Time
+	mixed   bool
+	onIt    int
 	// timers holds the slots waiting for a time.
 	timers timerHeap
-	// held counts the messages held unacknowledged, and their bytes.
-	held, heldBytes int
+	// held counts the messages held unacknowledged, and their bytes;
+	// spilling counts the slots asked to spill that have not begun to.
+	held, heldBytes, spilling int
 	// draining: the worker stops; only looks under way go on.
 	draining bool
 	// avail wakes a look worker; roomed the intake; tick the timer loop.
@@ -59,15 +68,18 @@ type slot struct {
 	// answered and not yet looked at.
 	ops     []employee.Op
 	answers []employee.Answer
-	// at is a time to look again; paused: ChatHub refuses the token.
-	at     time.Time
-	paused bool
+	// at is a time to look again; paused: ChatHub refuses the token;
+	// since is when the look began to wait.
+	at, since time.Time
+	paused    bool
 	// spill asks the next step to write the look down and let it go.
 	spill bool
-	// onIt: a worker has the slot; queued: it is in a ready list.
-	onIt, queued bool
-	// gated: its new events wait for the intake to take in the rest.
-	gated bool
+	// onIt: a worker has the slot; queued: it is in a ready list;
+	// committing: a committer ends its look.
+	onIt, queued, committing bool
+	// gated: its new events wait for the intake to take in the rest;
+	// urgent: one of them takes access away, or a wake-up came.
+	gated, urgent bool
 	// distrust: work on the employee may have been under way when a
 	// worker stopped (a message delivered again, unfinished work taken
 	// over): the next look does not trust the operators' statuses.
@@ -102,7 +114,7 @@ func (q *queue) slot(id string) *slot {
 // wants reports whether the slot has something to look at now.
 func (s *slot) wants(now time.Time) bool {
 	switch {
-	case s.onIt || s.queued:
+	case s.onIt || s.queued || s.committing:
 		return false
 	case s.spill:
 		return s.look != nil || len(s.inbox) > 0
@@ -128,9 +140,12 @@ func (s *slot) wants(now time.Time) bool {
 func (q *queue) poke(s *slot, now time.Time) {
 	if s.wants(now) {
 		s.queued = true
-		if s.look != nil || s.spill || len(s.answers) > 0 {
+		switch {
+		case s.look != nil || s.spill || len(s.answers) > 0:
 			q.goOn = append(q.goOn, s)
-		} else {
+		case s.urgent:
+			q.urgent = append(q.urgent, s)
+		default:
 			q.fresh = append(q.fresh, s)
 		}
 		signal(q.avail)
@@ -143,31 +158,32 @@ func (q *queue) poke(s *slot, now time.Time) {
 }
 
 // next hands out a ready slot, waiting for one until ctx is done: a look
-// that goes on first, a new one while fewer than LooksMax are under way.
+// that goes on first, then a new one that takes access away (whatever
+// the looks under way: a deactivation never waits behind a wave of
+// hires), then another new one while fewer than LooksMax are under way.
 // Once the worker stops, only looks under way go on.
 func (q *queue) next(ctx context.Context) *slot {
 	for {
 		q.mu.Lock()
+		if q.draining {
+			q.urgent, q.fresh = unqueue(q.urgent), unqueue(q.fresh)
+		}
 		var s *slot
 		switch {
 		case len(q.goOn) > 0:
 			s, q.goOn = q.goOn[0], q.goOn[1:]
-		case len(q.fresh) > 0 && q.draining:
-			for _, f := range q.fresh {
-				f.queued = false
-			}
-			q.fresh = nil
+		case len(q.urgent) > 0:
+			s, q.urgent = q.urgent[0], q.urgent[1:]
 		case len(q.fresh) > 0 && q.looks < q.cfg.LooksMax:
 			s, q.fresh = q.fresh[0], q.fresh[1:]
-		case len(q.fresh) > 0:
-			q.spillWaiting() // make room: looks that wait are let go
 		}
 		if s != nil {
 			s.queued, s.onIt = false, true
+			q.onIt++
 			if s.index >= 0 {
 				heap.Remove(&q.timers, s.index)
 			}
-			if len(q.goOn)+len(q.fresh) > 0 {
+			if len(q.goOn)+len(q.urgent)+len(q.fresh) > 0 {
 				signal(q.avail)
 			}
 			q.mu.Unlock()
@@ -182,12 +198,44 @@ func (q *queue) next(ctx context.Context) *slot {
 	}
 }
 
-// release ends a worker's turn on the slot, and forgets a slot with
-// nothing left.
+// unqueue takes the slots out of a ready list, and returns it empty.
+func unqueue(list []*slot) []*slot {
+	for _, s := range list {
+		s.queued = false
+	}
+	return nil
+}
+
+// release ends a worker's turn on the slot.
 func (q *queue) release(s *slot) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s.onIt = false
+	q.onIt--
+	q.rest(s)
+}
+
+// committing notes that a committer ends the slot's look; committed that
+// it did (or that the look waits, or starts over).
+func (q *queue) committing(s *slot) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s.committing = true
+}
+
+func (q *queue) committed(s *slot) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s.committing = false
+	q.rest(s)
+}
+
+// rest forgets a slot with nothing left, or makes it ready or waiting;
+// q.mu is held.
+func (q *queue) rest(s *slot) {
+	if s.onIt || s.committing {
+		return
+	}
 	if s.look == nil && !s.later && len(s.inbox)+len(s.triggers)+len(s.answers)+len(s.ops) == 0 && !s.paused {
 		delete(q.slots, s.id)
 		return

@@ -7,18 +7,29 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/employee"
 )
 
-// add queues events taken in, per employee. open says whether the intake
-// caught up with the stream: events wait for that, so that a burst is
-// merged whole before ChatHub is driven. It returns the slots whose looks
-// wait for operations that the new events may make moot.
-func (q *queue) add(events []*held, open bool) (waiting []*slot) {
+// add queues events taken in, per employee. Events wait for the rest of
+// their burst, so that it is merged whole before ChatHub is driven: until
+// the intake caught up with the stream (caughtUp), and, for a burst that
+// mixes kinds, until the flow it comes in stopped (flowing: events are
+// still coming), at most gateMax. It returns the slots whose looks wait
+// for operations that the new events may make moot, and whether events
+// wait for their flow to stop.
+func (q *queue) add(events []*held, caughtUp, flowing bool) (waiting []*slot, gated bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
 	for _, h := range events {
 		s := q.slot(h.ev.EmployeeID)
 		s.inbox = append(s.inbox, h)
-		s.gated = true
+		s.urgent = s.urgent || h.ev.Kind.Urgent()
+		q.mixed = q.mixed || h.ev.Kind != employee.Hire || s.gated && len(s.inbox) > 1
+		if !s.gated {
+			if len(q.gated) == 0 {
+				q.gatedAt = now
+			}
+			s.gated = true
+			q.gated = append(q.gated, s)
+		}
 		s.distrust = s.distrust || h.delivered > 1
 		q.held++
 		q.heldBytes += h.size
@@ -26,24 +37,29 @@ func (q *queue) add(events []*held, open bool) (waiting []*slot) {
 			waiting = append(waiting, s)
 		}
 	}
-	if open {
+	gated = caughtUp && flowing && q.mixed
+	if caughtUp && !gated || now.Sub(q.gatedAt) > gateMax {
 		q.ungate(now)
+		gated = false
 	}
 	for _, h := range events {
 		q.poke(q.slots[h.ev.EmployeeID], now)
 	}
 	q.spillHeld(now)
-	return waiting
+	return waiting, gated
 }
+
+// gateMax bounds the wait of events for the rest of their burst, so that
+// a stream that never lets the intake catch up still moves.
+const gateMax = 2 * time.Second
 
 // ungate lets the gated slots go; q.mu is held.
 func (q *queue) ungate(now time.Time) {
-	for _, s := range q.slots {
-		if s.gated {
-			s.gated = false
-			q.poke(s, now)
-		}
+	for _, s := range q.gated {
+		s.gated = false
+		q.poke(s, now)
 	}
+	q.gated, q.mixed = nil, false
 }
 
 // caughtUp lets gated events go: the intake caught up with the stream.
@@ -60,6 +76,7 @@ func (q *queue) trigger(id string, m Message, distrust bool) {
 	defer q.mu.Unlock()
 	s := q.slot(id)
 	s.triggers = append(s.triggers, m)
+	s.urgent = s.urgent || m != nil // a change that came due, not a sweep
 	s.distrust = s.distrust || distrust
 	q.poke(s, time.Now())
 }
@@ -119,11 +136,19 @@ func (q *queue) full() bool {
 	return q.held >= q.cfg.HoldMax || q.heldBytes >= q.cfg.HoldBytes
 }
 
+// empty reports whether no employee has anything pending.
+func (q *queue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.slots) == 0
+}
+
 // room is how many more messages the intake may take now.
 func (q *queue) room() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.full() {
+		q.spillHeld(time.Now())
 		return 0
 	}
 	return min(q.cfg.HoldMax-q.held, 1000)
@@ -134,44 +159,63 @@ func (q *queue) room() int {
 func (q *queue) busy() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.goOn)+len(q.fresh) > 0 {
-		return true
-	}
-	for _, s := range q.slots {
-		if s.onIt || s.gated {
-			return true
-		}
-	}
-	return false
+	return len(q.goOn)+len(q.urgent)+len(q.fresh)+len(q.gated)+q.onIt > 0
 }
 
-// spillHeld, once the held messages near their bounds, asks for the
-// waiting work to be written down and its messages let go: events that
-// wait for the rest of a burst, and looks that wait (for ChatHub, a time,
-// the token). The intake must keep taking events in: a deactivation
-// behind a backlog of hires above all. q.mu is held.
+// spillAfter is how long a look must have waited to be written down when
+// the hold is full: looks that end soon free their room soon.
+const spillAfter = 250 * time.Millisecond
+
+// spillHeld keeps the intake taking events in, a deactivation behind a
+// backlog of hires above all. Once the held messages near their bounds,
+// the events that wait for the rest of a burst larger than the hold go:
+// a burst of hires alone is taken in parts (each hire is the first event
+// of its employee in the burst, with nothing to merge across parts); any
+// other is written down as it comes (the events merged into the records,
+// their messages let go) and decided once the intake caught up, so that a
+// hire and its termination in one burst make no operator. Once the hold
+// is full, looks that have waited spillAfter (for ChatHub, a time, the
+// token) are written down too, until half the hold is free. q.mu is held.
 func (q *queue) spillHeld(now time.Time) {
-	if q.held < q.cfg.HoldMax*3/4 && q.heldBytes < q.cfg.HoldBytes*3/4 {
+	if q.held < q.cfg.HoldMax*3/4 && q.heldBytes < q.cfg.HoldBytes*3/4 || q.spilling > 0 {
+		return // the room being made comes first
+	}
+	if !q.mixed {
+		q.ungate(now)
+	}
+	need := max(q.held-q.cfg.HoldMax/2, (q.heldBytes-q.cfg.HoldBytes/2)/max(q.heldBytes/max(q.held, 1), 1))
+	for _, s := range q.gated {
+		if need <= 0 {
+			return
+		}
+		if s.look == nil && !s.onIt && !s.spill && len(s.inbox) > 0 {
+			need -= q.spillOne(s, now)
+		}
+	}
+	if !q.full() {
 		return
 	}
 	for _, s := range q.slots {
-		if !s.onIt && !s.spill && (s.look != nil && s.waits() || s.look == nil && s.gated && len(s.inbox) > 0) {
-			s.spill = true
-			q.poke(s, now)
+		if need <= 0 {
+			return
+		}
+		if s.look != nil && s.waits() && !s.onIt && !s.spill && now.Sub(s.since) >= spillAfter {
+			need -= q.spillOne(s, now)
 		}
 	}
 }
 
-// spillWaiting lets go of looks that wait, to make room for new ones; q.mu
-// is held.
-func (q *queue) spillWaiting() {
-	now := time.Now()
-	for _, s := range q.slots {
-		if s.look != nil && s.waits() && !s.onIt && !s.spill {
-			s.spill = true
-			q.poke(s, now)
-		}
+// spillOne asks for the slot's look to be written down, and returns the
+// messages that frees; q.mu is held.
+func (q *queue) spillOne(s *slot, now time.Time) int {
+	s.spill = true
+	q.spilling++
+	q.poke(s, now)
+	n := len(s.inbox)
+	if s.look != nil {
+		n += len(s.look.merged)
 	}
+	return n
 }
 
 // waits reports whether the slot's look waits for something: answers, a

@@ -35,6 +35,10 @@ func (q *queue) begin(s *slot) (events []*held, answers []employee.Answer, spill
 		answers, s.answers = s.answers, nil
 	}
 	spill, s.spill = s.spill, false
+	if spill {
+		q.spilling--
+	}
+	s.urgent = false
 	s.at, s.later = time.Time{}, false
 	return events, answers, spill, distrust
 }
@@ -44,6 +48,7 @@ func (q *queue) expect(s *slot, ops []employee.Op) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s.ops = append(s.ops, ops...)
+	s.since = time.Now()
 }
 
 // started lists the slot's operations not answered yet.
@@ -57,14 +62,14 @@ func (q *queue) started(s *slot) []employee.Op {
 func (q *queue) sleep(s *slot, at time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s.at = at
+	s.at, s.since = at, time.Now()
 }
 
 // pause makes the look wait until ChatHub accepts the token again.
 func (q *queue) pause(s *slot) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s.paused = true
+	s.paused, s.since = true, time.Now()
 }
 
 // settle takes the messages the look holds, to acknowledge them: the
@@ -120,8 +125,8 @@ func (q *queue) idle() bool {
 func (q *queue) reset() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.slots, q.goOn, q.fresh, q.timers = map[string]*slot{}, nil, nil, nil
-	q.held, q.heldBytes, q.looks, q.draining = 0, 0, 0, false
+	q.slots, q.goOn, q.urgent, q.fresh, q.timers, q.gated = map[string]*slot{}, nil, nil, nil, nil, nil
+	q.held, q.heldBytes, q.looks, q.onIt, q.draining, q.spilling = 0, 0, 0, 0, false, 0
 }
 
 // spillSome writes waiting work down if held messages near their bounds.

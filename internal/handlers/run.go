@@ -28,6 +28,9 @@ func (p *Pipeline) Run(stop, work context.Context) {
 			}
 		})
 	}
+	for range committers {
+		wg.Go(func() { p.committer(looks, work) })
+	}
 	wg.Go(func() { p.queue.timerLoop(looks) })
 	wg.Go(func() { p.heartbeat(looks) })
 	wg.Go(func() { p.gate.watch(looks) })
@@ -46,10 +49,16 @@ func (p *Pipeline) Run(stop, work context.Context) {
 	}
 	stopLooks()
 	wg.Wait()
+	for len(p.commits) > 0 {
+		<-p.commits // looks of a lead that ended: their messages go back
+	}
 	p.handBack()
 	p.bg.Wait()
 	p.gate.flush(context.WithoutCancel(work))
 }
+
+// committers is how many batches of looks end at once.
+const committers = 4
 
 // Wake takes a wake-up for the employee: a change dated ahead or a retry
 // is due, or a tool asks for a look. delivered is its delivery attempt.
