@@ -245,3 +245,27 @@ func (w *world) waitStream(ctx context.Context, stream string, n uint64) error {
 	}
 	return fmt.Errorf("%s did not reach %d messages within 5 minutes", stream, n)
 }
+
+// brokerOps counts what the broker has done for the worker: messages
+// written to every stream but the input's (records, claims, results,
+// notes, schedules), and messages delivered to every consumer.
+func (w *world) brokerOps(ctx context.Context) (writes, deliveries uint64, err error) {
+	streams := w.js.ListStreams(ctx)
+	for info := range streams.Info() {
+		if info.Config.Name != "HR_EVENTS" {
+			writes += info.State.LastSeq
+		}
+		s, err := w.js.Stream(ctx, info.Config.Name)
+		if err != nil {
+			return 0, 0, err
+		}
+		consumers := s.ListConsumers(ctx)
+		for c := range consumers.Info() {
+			deliveries += c.Delivered.Consumer
+		}
+		if err := consumers.Err(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return writes, deliveries, streams.Err()
+}

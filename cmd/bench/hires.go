@@ -12,6 +12,8 @@ type workerFigures struct {
 	// rate is results per second; intake is events the intake took in
 	// (recorded and acknowledged) per second, from the same start.
 	rate, intake, pace float64
+	// writes and deliveries are the broker's, per hire of the backlog.
+	writes, deliveries float64
 	syncCalls, minSync int
 	peakRSS            uint64
 	p50, p99           time.Duration
@@ -64,6 +66,12 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 		return f, err
 	}
 	f.rate = float64(n) / col.last().Sub(start).Seconds()
+	writes, deliveries, err := w.brokerOps(ctx)
+	if err != nil {
+		return f, err
+	}
+	// The collector's own consumer is the bench's, not the worker's.
+	f.writes, f.deliveries = float64(writes)/float64(n), float64(deliveries-uint64(n))/float64(n)
 	f.syncCalls = w.sim.Counters().Calls["synchronize"]
 	f.peakRSS = c.peakRSS()
 

@@ -134,9 +134,10 @@ func runWorkerRows(ctx context.Context, s sizes, ackOnly, floor, naive float64, 
 			return fmt.Errorf("worker: %w", err)
 		}
 		add(row{"3  worker: hires over 4 orgs", rate(w.rate), fmt.Sprintf(
-			"backlog of %d hires, results %.2fx 1b, %.1fx naive; intake alone %.0f events/s (%.2fx 1b); synchronize calls %d (min %d, %.3fx); "+
-				"peak RSS %.1f MiB; publish->result at a steady %.0f/s: p50 %s p99 %s",
-			s.hires, w.rate/floor, w.rate/naive, w.intake, w.intake/floor, w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
+			"backlog of %d hires, results %.2fx 1b, %.1fx naive; intake alone %.0f events/s (%.2fx 1b); per hire %.2f stream writes, %.2f deliveries; "+
+				"synchronize calls %d (min %d, %.3fx); peak RSS %.1f MiB; publish->result at a steady %.0f/s: p50 %s p99 %s",
+			s.hires, w.rate/floor, w.rate/naive, w.intake, w.intake/floor, w.writes, w.deliveries,
+			w.syncCalls, w.minSync, float64(w.syncCalls)/float64(w.minSync),
 			float64(w.peakRSS)/(1<<20), w.pace, w.p50.Round(time.Millisecond), w.p99.Round(time.Millisecond))})
 	}
 	if want("4") {
