@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,11 +83,16 @@ func hire(i, org int) employee.Op {
 // burst costs the fewest calls whatever the rate.
 func TestHiresFillCallsWhileWaitingForTheRate(t *testing.T) {
 	t.Parallel()
-	e, sim := executor(t, 20, chathub.ExecutorOptions{BatchMaxSize: 100, BatchMaxWait: 20 * time.Millisecond})
+	// The pipeline is busy while it hands hires over, as it is while
+	// events still arrive.
+	var handing atomic.Bool
+	handing.Store(true)
+	e, sim := executor(t, 20, chathub.ExecutorOptions{BatchMaxSize: 100, BatchMaxWait: time.Minute, Busy: handing.Load})
 	var a answers
 	for i := range 1000 {
 		e.Do(hire(i, 24), a.done)
 	}
+	handing.Store(false)
 	await.True(t, 30*time.Second, func() bool { return a.count() == 1000 }, "every hire answered")
 	for _, x := range a.got {
 		if x.Err != nil || x.Operator.ID == 0 {
