@@ -142,6 +142,7 @@ func (w *Worker) build() error {
 		Guard:       cfg.Guard,
 		GuardSettle: 5 * cfg.BatchMaxWait,
 		AckWait:     cfg.AckWait,
+		CallTimeout: cfg.ChatHubTimeout,
 		Metrics:     w.metrics,
 		Tracer:      w.tracer.Tracer(tracing.Name),
 	}, handlers.Ports{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,14 +39,14 @@ func (s *Store) Forget(ctx context.Context, key string) error {
 	return nil
 }
 
-// Intents calls each with every note kept.
-func (s *Store) Intents(ctx context.Context, each func(key string, org int, creates []employee.Intent)) error {
+// Intents calls each with every note kept, and when it was written.
+func (s *Store) Intents(ctx context.Context, each func(key string, org int, at time.Time, creates []employee.Intent)) error {
 	return s.watch(ctx, intentPrefix+"*.*", func(e jetstream.KeyValueEntry) {
 		orgPart, _, _ := strings.Cut(strings.TrimPrefix(e.Key(), intentPrefix), ".")
 		org, err := strconv.Atoi(orgPart)
 		var creates []employee.Intent
 		if err == nil && json.Unmarshal(e.Value(), &creates) == nil {
-			each(e.Key(), org, creates)
+			each(e.Key(), org, e.Created(), creates)
 		}
 	})
 }

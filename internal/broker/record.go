@@ -35,13 +35,9 @@ type stored struct {
 	OperatorUnsure bool             `json:"operatorUnsure,omitempty"`
 	Retired        []storedOperator `json:"retired,omitempty"`
 	Relist         bool             `json:"relist,omitempty"`
-	// Pending is a create that may have been made (an earlier version
-	// wrote its name and when; this one its name and organization).
-	Pending *struct {
-		Name string `json:"name"`
-		Org  int    `json:"org,omitempty"`
-	} `json:"pending,omitempty"`
-	Retry *struct {
+	// Pending is a create that may have been made.
+	Pending *storedPending `json:"pending,omitempty"`
+	Retry   *struct {
 		Attempts int       `json:"attempts"`
 		NextAt   time.Time `json:"nextAt"`
 		Err      string    `json:"err"`
@@ -76,6 +72,15 @@ type storedEvent struct {
 	Repeat   bool      `json:"repeat,omitempty"`
 }
 
+// storedPending is a create that may have been made (an earlier version
+// wrote its name and when; this one its name, organization, and until
+// when it may still be under way).
+type storedPending struct {
+	Name  string    `json:"name"`
+	Org   int       `json:"org,omitempty"`
+	Until time.Time `json:"until,omitzero"`
+}
+
 type storedOperator struct {
 	ID     int64 `json:"id"`
 	Org    int   `json:"org"`
@@ -101,10 +106,7 @@ func EncodeRecord(r employee.Record) ([]byte, error) {
 		s.OperatorOrg = r.Operator.Org
 	}
 	if p := r.Pending; p != nil {
-		s.Pending = &struct {
-			Name string `json:"name"`
-			Org  int    `json:"org,omitempty"`
-		}{p.Name, p.Org}
+		s.Pending = &storedPending{Name: p.Name, Org: p.Org, Until: p.Until}
 	}
 	for _, c := range r.Scheduled {
 		s.Scheduled = append(s.Scheduled, storedEvent{ID: c.ID, Kind: string(c.Kind), Time: c.Time, Seq: c.Seq, Org: c.Org, Name: c.Name})
@@ -146,7 +148,7 @@ func DecodeRecord(data []byte) (employee.Record, error) {
 		Term: markIn(s.Term, employee.Termination), LeaveStarted: s.LeaveStarted, Latest: markIn(s.Latest, ""),
 		Name: s.Name, Named: markIn(s.Named, ""), Relist: s.Relist, Failure: s.Failure, Due: s.Due}
 	if p := s.Pending; p != nil {
-		r.Pending = &employee.Pending{Org: orDefault(p.Org, s.OrganizationID), Name: p.Name}
+		r.Pending = &employee.Pending{Org: orDefault(p.Org, s.OrganizationID), Name: p.Name, Until: p.Until}
 	}
 	leave := employee.LeaveEnd
 	if s.LeaveStarted {

@@ -24,7 +24,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		Owed:      []employee.Owed{{ID: "s", Kind: employee.LeaveEnd, Time: at.Add(time.Hour), Seq: 5, Org: 26, Attempts: 2, Trace: "tp", Repeat: true}},
 		Operator:  employee.Operator{ID: 101, Org: 24, Status: employee.StatusInactive, Unsure: true},
 		Retired:   []employee.Operator{{ID: 99, Org: 23, Status: employee.StatusActive, Unsure: true}},
-		Relist:    true, Pending: &employee.Pending{Org: 25, Name: "Alex"},
+		Relist:    true, Pending: &employee.Pending{Org: 25, Name: "Alex", Until: at.Add(15 * time.Second)},
 		Retry:   &employee.Retry{Attempts: 3, NextAt: at.Add(time.Minute), Err: "503"},
 		Failure: "refused", Recent: []employee.Resolved{{ID: "h", Seq: 1, Outcome: employee.Applied, At: at}},
 		Guard: &employee.Guarded{Since: at, Held: 7}, Due: at.Add(time.Minute),

@@ -79,10 +79,10 @@ type Config struct {
 	RetryBaseDelay   time.Duration `env:"RETRY_BASE_DELAY" envDefault:"1s"`
 	RetryMaxDelay    time.Duration `env:"RETRY_MAX_DELAY" envDefault:"5m"`
 	ShutdownGrace    time.Duration `env:"SHUTDOWN_GRACE" envDefault:"20s"`
-	AckWait          time.Duration `env:"ACK_WAIT" envDefault:"60s"`
-	LeaseTTL         time.Duration `env:"LEASE_TTL" envDefault:"2m"`
+	AckWait          time.Duration `env:"ACK_WAIT" envDefault:"10s"`
+	LeaseTTL         time.Duration `env:"LEASE_TTL" envDefault:"1m"`
 
-	// The mass-offboarding guard (CONTRACT §7).
+	// The mass-offboarding guard.
 	GuardThreshold string        `env:"GUARD_THRESHOLD" envDefault:"20%"`
 	GuardMin       int           `env:"GUARD_MIN" envDefault:"10"`
 	GuardWindow    time.Duration `env:"GUARD_WINDOW" envDefault:"1h"`

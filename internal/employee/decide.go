@@ -96,6 +96,12 @@ func (r *Record) Decide(now time.Time, gate Gate) Decision {
 		// ChatHub refused this state; the employee's next event tries
 		// again.
 		return d
+	case r.Pending != nil && now.Before(r.Pending.Until):
+		// A create a worker that stopped sent may still be under way at
+		// ChatHub: it is looked for once it has surely ended, so that it
+		// is not made twice.
+		d.Wake = earliest(d.Wake, r.Pending.Until)
+		return d
 	}
 	wanted := r.wanted()
 	if len(wanted) == 0 {

@@ -178,3 +178,21 @@ func TestApplyTrouble(t *testing.T) {
 		t.Errorf("after a create whose answer was lost: %+v, want a fresh list before another", d.Ops)
 	}
 }
+
+// TestCreateOfAStoppedWorkerIsAwaited: a hire whose create a worker that
+// stopped may still have under way at ChatHub waits until that call has
+// surely ended, then looks for the operator before making one.
+func TestCreateOfAStoppedWorkerIsAwaited(t *testing.T) {
+	t.Parallel()
+	var r employee.Record
+	r.Merge(ev("h1", employee.Hire, now.Add(-time.Hour)), 1, 1, "", now)
+	until := now.Add(15 * time.Second)
+	r.Pending = &employee.Pending{Org: 24, Name: r.Name, Until: until}
+	if d := r.Decide(now, open{}); len(d.Ops) != 0 || !d.Wake.Equal(until) {
+		t.Errorf("before the call surely ended: %+v, want no operation and a look at %s", d, until)
+	}
+	d := r.Decide(until, open{})
+	if len(d.Ops) != 1 || d.Ops[0].Kind != employee.Ensure || !d.Ops[0].Fresh {
+		t.Errorf("after: %+v, want one create that looks afresh first", d.Ops)
+	}
+}

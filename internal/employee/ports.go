@@ -55,8 +55,9 @@ type (
 		// Forget drops the note once every employee's record says what
 		// came of their create.
 		Forget(ctx context.Context, key string) error
-		// Intents calls each with every note kept.
-		Intents(ctx context.Context, each func(key string, org int, creates []Intent)) error
+		// Intents calls each with every note kept, and when it was
+		// written.
+		Intents(ctx context.Context, each func(key string, org int, at time.Time, creates []Intent)) error
 	}
 
 	// ChatHub makes operations, paced to ChatHub's rate with urgent ones

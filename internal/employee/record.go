@@ -70,10 +70,12 @@ type Operator struct {
 	Unsure bool
 }
 
-// Pending is a create that may have been made.
+// Pending is a create that may have been made; one a worker that stopped
+// made may still be under way at ChatHub until Until.
 type Pending struct {
-	Org  int
-	Name string
+	Org   int
+	Name  string
+	Until time.Time
 }
 
 // Retry is transient trouble being retried with backoff.

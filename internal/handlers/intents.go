@@ -39,7 +39,7 @@ func (in *intents) Intend(ctx context.Context, org int, creates []employee.Inten
 func (in *intents) Forget(ctx context.Context, key string) error {
 	return in.p.ports.Intents.Forget(ctx, key)
 }
-func (in *intents) Intents(ctx context.Context, each func(string, int, []employee.Intent)) error {
+func (in *intents) Intents(ctx context.Context, each func(string, int, time.Time, []employee.Intent)) error {
 	return in.p.ports.Intents.Intents(ctx, each)
 }
 
@@ -65,9 +65,11 @@ func (in *intents) saved(ctx context.Context, employeeID string, keys []string) 
 }
 
 // recover takes over the notes a worker that stopped left: each employee
-// of each is looked at, knowing that their create may have been made.
+// of each is looked at, knowing that their create may have been made, or
+// may still be under way at ChatHub until the call's timeout after the
+// note was written.
 func (in *intents) recover(ctx context.Context) {
-	err := in.p.ports.Intents.Intents(ctx, func(key string, org int, creates []employee.Intent) {
+	err := in.p.ports.Intents.Intents(ctx, func(key string, org int, at time.Time, creates []employee.Intent) {
 		in.mu.Lock()
 		set := map[string]bool{}
 		for _, c := range creates {
@@ -76,7 +78,7 @@ func (in *intents) recover(ctx context.Context) {
 		in.open[key] = set
 		in.mu.Unlock()
 		for _, c := range creates {
-			in.p.queue.hint(c.EmployeeID, &employee.Pending{Org: org, Name: c.Name}, key)
+			in.p.queue.hint(c.EmployeeID, &employee.Pending{Org: org, Name: c.Name, Until: at.Add(in.p.cfg.CallTimeout)}, key)
 		}
 	})
 	if err != nil && ctx.Err() == nil {

@@ -86,10 +86,12 @@ type Config struct {
 	AckWait time.Duration
 	// Sweep is how often the list of unfinished work is walked for
 	// employees that nothing else would bring back.
-	Sweep   time.Duration
-	Now     func() time.Time
-	Metrics *metrics.Metrics
-	Tracer  trace.Tracer
+	Sweep time.Duration
+	// CallTimeout is how long a ChatHub call may take.
+	CallTimeout time.Duration
+	Now         func() time.Time
+	Metrics     *metrics.Metrics
+	Tracer      trace.Tracer
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +115,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AckWait <= 0 {
 		c.AckWait = 10 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 15 * time.Second
 	}
 	if c.Sweep <= 0 {
 		c.Sweep = 5 * time.Minute
