@@ -43,8 +43,9 @@ const (
 	// records in one (the server takes up to 1024 subjects).
 	readers   = 2
 	readBatch = 256
-	// readTimeout bounds the wait for one batch.
-	readTimeout = 10 * time.Second
+	// readTimeout bounds the wait for one batch, which the server answers
+	// within milliseconds when it can.
+	readTimeout = 2 * time.Second
 )
 
 // Get returns the employee's record and revision, or revision 0.
@@ -59,10 +60,9 @@ func (s *Store) Get(ctx context.Context, employeeID string) (employee.Record, ui
 	}
 	b.mu.Unlock()
 	if run {
-		// The batches serve other looks too: they end on their own time.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
-		s.readAll(bctx)
-		cancel()
+		// The batches serve other looks too, which share ctx's lifetime
+		// (the pipeline's work).
+		s.readAll(ctx)
 	}
 	select {
 	case <-r.done:
@@ -88,11 +88,11 @@ func (s *Store) readAll(ctx context.Context) {
 		if n == 0 {
 			return
 		}
-		if b.single.Load() || !s.readBatch(ctx, batch) {
-			for _, r := range batch {
-				r.rec, r.rev, r.err = s.getOne(ctx, r.id)
-			}
+		bctx, cancel := context.WithTimeout(ctx, readTimeout)
+		if b.single.Load() || !s.readBatch(bctx, batch) {
+			s.readEach(ctx, batch)
 		}
+		cancel()
 		for _, r := range batch {
 			close(r.done)
 		}
@@ -113,37 +113,70 @@ func (s *Store) readBatch(ctx context.Context, batch []*read) bool {
 		bySubject[req.MultiLast[i]] = r
 	}
 	body, _ := json.Marshal(req)
-	nc := s.js.Conn()
-	inbox := nc.NewInbox()
-	answers := make(chan *nats.Msg, len(batch)+2) // every record, and the end
-	sub, err := nc.ChanSubscribe(inbox, answers)
-	if err == nil {
-		defer func() { _ = sub.Unsubscribe() }()
-		err = nc.PublishRequest(s.directGet, inbox, body)
-	}
-	for err == nil {
+	// The answers are filed as they come, on the subscription's own
+	// goroutine, under mu; end says how the batch ended once ended is
+	// closed.
+	var mu sync.Mutex
+	var end error
+	ended := make(chan struct{})
+	finish := func(err error) {
 		select {
-		case m := <-answers:
-			status := m.Header.Get("Status")
-			switch {
-			case len(m.Data) == 0 && (status == "204" || status == "404"):
-				return true // the end of the batch, or none of them exists
-			case status != "" || m.Header.Get("Nats-Num-Pending") == "":
-				s.reads.single.Store(status == "408")
-				return false
-			}
+		case <-ended:
+		default:
+			end = err
+			close(ended)
+		}
+	}
+	nc := s.js.Conn()
+	sub, err := nc.Subscribe(nc.NewInbox(), func(m *nats.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		status := m.Header.Get("Status")
+		switch {
+		case len(m.Data) == 0 && (status == "204" || status == "404"):
+			finish(nil) // the end of the batch, or none of them exists
+		case status == "408" || status == "" && m.Header.Get("Nats-Num-Pending") == "":
+			finish(errSingle) // a server that does not batch
+		case status != "":
+			finish(fmt.Errorf("the stream answered status %s %s", status, m.Header.Get("Description")))
+		default:
 			if r := bySubject[m.Header.Get(jetstream.SubjectHeader)]; r != nil {
 				r.rec, r.rev, r.err = decodeEntry(m)
 			}
-		case <-ctx.Done():
-			err = ctx.Err()
 		}
+	})
+	if err == nil {
+		defer func() { _ = sub.Unsubscribe() }()
+		err = nc.PublishRequest(s.directGet, sub.Subject, body)
 	}
-	for _, r := range batch {
-		r.rec, r.rev, r.err = employee.Record{}, 0, fmt.Errorf("cannot read the employee's record: %w", err)
+	if err == nil {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		finish(ctx.Err())
+		err = end
+	}
+	switch {
+	case errors.Is(err, errSingle):
+		s.reads.single.Store(true)
+		return false
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		// No answer to the batch (a replica catching up after a node
+		// restart may not serve one): the records are read one by one.
+		return false
+	case err != nil:
+		for _, r := range batch {
+			r.rec, r.rev, r.err = employee.Record{}, 0, fmt.Errorf("cannot read the employee's record: %w", err)
+		}
 	}
 	return true
 }
+
+// errSingle: the server answered as one that does not batch direct gets.
+var errSingle = errors.New("the server does not batch direct gets")
 
 // directGet asks a stream for the last message of each subject.
 type directGet struct {
@@ -166,6 +199,24 @@ func decodeEntry(m *nats.Msg) (employee.Record, uint64, error) {
 		return employee.Record{}, 0, fmt.Errorf("%w at revision %d", err, seq)
 	}
 	return rec, seq, nil
+}
+
+// readEach reads the records of batch one by one, a few at a time.
+func (s *Store) readEach(ctx context.Context, batch []*read) {
+	var wg sync.WaitGroup
+	next := make(chan *read)
+	for range min(len(batch), 16) {
+		wg.Go(func() {
+			for r := range next {
+				r.rec, r.rev, r.err = s.getOne(ctx, r.id)
+			}
+		})
+	}
+	for _, r := range batch {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
 }
 
 // getOne reads one record on its own.
