@@ -39,8 +39,10 @@ type sizes struct {
 	// waitingHires and terminations are row 11's wave and what follows.
 	waitingHires, terminations int
 	burst                      int // hires drained at rate 5 in row 12
-	// scaleFirst and scaleSecond are row 9's backlogs (0: row 9 is off).
-	scaleFirst, scaleSecond int
+	// scaleFirst and scaleSecond are row 9's backlogs over 4
+	// organizations, scaleOne the second backlog into one (0: row 9 is
+	// off).
+	scaleFirst, scaleSecond, scaleOne int
 }
 
 func main() {
@@ -59,7 +61,10 @@ func main() {
 	flag.IntVar(&s.hires, "hires", s.hires, "hires for the worker row (over 4 organizations)")
 	flag.IntVar(&s.mixed, "mixed", s.mixed, "events for the mixed row")
 	flag.IntVar(&s.idle, "idle", s.idle, "single events for the idle latency row")
-	scale := flag.Bool("scale", false, "also run row 9: 20,000 hires, then 200,000 more on the same worker (a few minutes)")
+	scale := flag.Bool("scale", false, "also run row 9: 20,000 hires, then a million more over 4 organizations on the same worker; "+
+		"then 20,000 and 300,000 more into one organization (about 15 minutes)")
+	scaleSecond := flag.Int("scale-second", 1_000_000, "row 9b's hires over 4 organizations")
+	scaleOne := flag.Int("scale-one", 300_000, "row 9c's hires into one organization")
 	flag.StringVar(&only, "only", "", "run only these rows, e.g. 3,4 (ratios then use 1 for missing baselines)")
 	flag.Parse()
 	if *short {
@@ -67,7 +72,7 @@ func main() {
 			waiting: 4_000, paced: 300, scheduled: 300, slow: 60, waitingHires: 4_000, terminations: 30, burst: 2_000}
 	}
 	if *scale || only != "" && want("9") {
-		s.scaleFirst, s.scaleSecond = 20_000, 200_000
+		s.scaleFirst, s.scaleSecond, s.scaleOne = 20_000, *scaleSecond, *scaleOne
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,6 +1,7 @@
 package chathub
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -11,13 +12,18 @@ import (
 	"time"
 )
 
-// nameCache keeps, per organization, its operators that are not deleted,
-// filed by name: what adoption before a create needs, and no more. An
-// entry lives for the cache TTL (the API docs cache lists for a minute);
-// the client's own writes keep it current, and a write whose outcome is
-// unknown drops it.
+// nameCache keeps, per organization, the operators its last list showed
+// that were not deleted, filed by name: what adoption before a create
+// needs. An organization is listed again only when the index is older
+// than the cache TTL (hand edits, another process), when a create's
+// outcome is unknown (it may have made an operator), or when its index
+// was evicted. The worker's own creates are not filed: each is claimed by
+// its employee the moment it is made, so no other hire can adopt it; they
+// count among the active operators, as do the statuses the worker sets.
 type nameCache struct {
 	ttl time.Duration
+	// max bounds the organizations kept; the one used least recently goes.
+	max int
 
 	mu      sync.Mutex
 	entries map[int]*nameIndex
@@ -26,106 +32,58 @@ type nameCache struct {
 	gen uint64
 }
 
-// slot is what the index keeps of an operator: 16 bytes, no name.
-type slot struct {
-	id     int64
-	status Status
-}
-
-// nameIndex files an organization's operators by a 64-bit hash of their
-// NameKey, so that an organization of 55,000 operators costs about 3 MiB
-// rather than its whole list. A lookup gives back the name asked for.
+// nameIndex is an organization's operators as listed, sorted by a 64-bit
+// hash of their NameKey: 24 bytes an operator, no name, so that an
+// organization of 300,000 operators costs about 7 MiB. A lookup gives
+// back the name asked for.
 type nameIndex struct {
-	one     map[uint64]slot   // the one operator of a name
-	more    map[uint64][]slot // names several operators share
-	keyOf   map[int64]uint64
+	entries []indexEntry
+	// active counts the active operators: listed, made since, and moved
+	// to or from active by the worker since.
 	active  int
 	fetched time.Time
+	used    time.Time
+}
+
+// indexEntry is one operator of an index.
+type indexEntry struct {
+	hash   uint64
+	id     int64
+	status Status
 }
 
 var nameSeed = maphash.MakeSeed()
 
 func nameHash(key string) uint64 { return maphash.String(nameSeed, key) }
 
-func newNameIndex() *nameIndex {
-	return &nameIndex{one: map[uint64]slot{}, more: map[uint64][]slot{}, keyOf: map[int64]uint64{}}
-}
+func newNameIndex() *nameIndex { return &nameIndex{} }
 
 func newNameCache(ttl time.Duration) *nameCache {
-	return &nameCache{ttl: ttl, entries: make(map[int]*nameIndex)}
+	return &nameCache{ttl: ttl, max: defaultCacheOrgs, entries: make(map[int]*nameIndex)}
 }
 
+// defaultCacheOrgs bounds the organizations whose index is kept.
+const defaultCacheOrgs = 64
+
+// add files a listed operator; sort must follow before a lookup.
 func (e *nameIndex) add(op Operator) {
 	if op.Status == StatusDeleted {
 		return
 	}
-	if _, ok := e.keyOf[op.ID]; ok {
-		e.setStatus(op.ID, op.Status)
-		return
-	}
-	h := nameHash(NameKey(op.Name))
-	if _, taken := e.one[h]; !taken && e.more[h] == nil {
-		e.one[h] = slot{op.ID, op.Status}
-	} else {
-		e.file(h, append(e.slots(h), slot{op.ID, op.Status}))
-	}
-	e.keyOf[op.ID] = h
+	e.entries = append(e.entries, indexEntry{nameHash(NameKey(op.Name)), op.ID, op.Status})
 	if op.Status == StatusActive {
 		e.active++
 	}
 }
 
-// setStatus changes an operator's status; deleted drops it.
-func (e *nameIndex) setStatus(id int64, status Status) {
-	h, ok := e.keyOf[id]
-	if !ok {
-		return
-	}
-	slots := e.slots(h)
-	i := slices.IndexFunc(slots, func(s slot) bool { return s.id == id })
-	if i < 0 {
-		return
-	}
-	if slots[i].status == StatusActive {
-		e.active--
-	}
-	if status == StatusActive {
-		e.active++
-	}
-	if status != StatusDeleted {
-		slots[i].status = status
-		e.file(h, slots)
-		return
-	}
-	delete(e.keyOf, id)
-	e.file(h, slices.Delete(slots, i, i+1))
+// sort makes the index ready for lookups.
+func (e *nameIndex) sort() {
+	slices.SortFunc(e.entries, func(a, b indexEntry) int { return cmp.Compare(a.hash, b.hash) })
+	e.entries = slices.Clip(e.entries)
 }
 
-// file sets the operators filed under h.
-func (e *nameIndex) file(h uint64, slots []slot) {
-	switch len(slots) {
-	case 0:
-		delete(e.one, h)
-		delete(e.more, h)
-	case 1:
-		delete(e.more, h)
-		e.one[h] = slots[0]
-	default:
-		delete(e.one, h)
-		e.more[h] = slots
-	}
-}
-
-// slots are the operators filed under h.
-func (e *nameIndex) slots(h uint64) []slot {
-	if s, ok := e.one[h]; ok {
-		return []slot{s}
-	}
-	return slices.Clone(e.more[h])
-}
-
-// find returns, per NameKey of names, the operators of that name, named
-// as asked.
+// find returns, per NameKey of names, the listed operators of that name,
+// named as asked.
 func (e *nameIndex) find(names []string) map[string][]Operator {
 	out := make(map[string][]Operator, len(names))
 	for _, n := range names {
@@ -133,29 +91,38 @@ func (e *nameIndex) find(names []string) map[string][]Operator {
 		if _, done := out[k]; done {
 			continue
 		}
-		for _, s := range e.slots(nameHash(k)) {
-			out[k] = append(out[k], Operator{ID: s.id, Name: strings.TrimSpace(n), Status: s.status})
+		h := nameHash(k)
+		i, _ := slices.BinarySearchFunc(e.entries, h, func(x indexEntry, h uint64) int { return cmp.Compare(x.hash, h) })
+		for ; i < len(e.entries) && e.entries[i].hash == h; i++ {
+			out[k] = append(out[k], Operator{ID: e.entries[i].id, Name: strings.TrimSpace(n), Status: e.entries[i].status})
 		}
 	}
 	return out
 }
 
-// decodeStream files a list response's operators one at a time, as the
-// body arrives, so that the list is never held whole in memory.
-func (e *nameIndex) decodeStream(r io.Reader) error {
+// decode files a list response's operators one at a time, as the body
+// arrives, so that the list is never held whole in memory; each (when
+// not nil) sees every operator, deleted ones too.
+func (e *nameIndex) decode(r io.Reader, each func(Operator)) error {
 	dec := json.NewDecoder(r)
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return fmt.Errorf("the operator list is not a JSON array")
+		return fmt.Errorf("%w: the operator list is not a JSON array", errBroken)
 	}
 	for dec.More() {
 		var op Operator
 		if err := dec.Decode(&op); err != nil {
 			return err
 		}
+		if each != nil {
+			each(op)
+		}
 		e.add(op)
 	}
-	_, err := dec.Token()
-	return err
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	e.sort()
+	return nil
 }
 
 // fresh returns the organization's index if it is within the TTL.
@@ -165,6 +132,7 @@ func (c *nameCache) fresh(orgID int) (*nameIndex, bool) {
 		delete(c.entries, orgID)
 		return nil, false
 	}
+	e.used = time.Now()
 	return e, true
 }
 
@@ -200,16 +168,27 @@ func (c *nameCache) generation() uint64 {
 	return c.gen
 }
 
-// put files a freshly fetched index.
+// put files a freshly fetched index, evicting the organization used
+// least recently when too many are kept.
 func (c *nameCache) put(orgID int, e *nameIndex, fetched time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
-	e.fetched = fetched
+	e.fetched, e.used = fetched, time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen == c.gen {
-		c.entries[orgID] = e
+	if gen != c.gen {
+		return
+	}
+	c.entries[orgID] = e
+	for len(c.entries) > c.max {
+		oldest := orgID
+		for org, x := range c.entries {
+			if x.used.Before(c.entries[oldest].used) {
+				oldest = org
+			}
+		}
+		delete(c.entries, oldest)
 	}
 }
 
@@ -220,42 +199,32 @@ func (c *nameCache) invalidate(orgID int) {
 	delete(c.entries, orgID)
 }
 
-// added files operators the client just created.
+// added counts operators the client just created.
 func (c *nameCache) added(orgID int, ops []Operator) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	if e, ok := c.entries[orgID]; ok {
 		for _, op := range ops {
-			e.add(op)
+			if op.Status == StatusActive {
+				e.active++
+			}
 		}
 	}
 }
 
-// statusSet records an operator's new status in the index that holds it.
-func (c *nameCache) statusSet(id int64, status Status) {
+// statusChanged counts an operator of the organization the client moved
+// from one status to another.
+func (c *nameCache) statusChanged(orgID int, from, to Status) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for _, e := range c.entries {
-		e.setStatus(id, status)
-	}
-}
-
-// forgetOperator drops every index that holds the operator, or every
-// index when none is known to hold it (it may have been deleted).
-func (c *nameCache) forgetOperator(id int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	found := false
-	for org, e := range c.entries {
-		if _, ok := e.keyOf[id]; ok {
-			delete(c.entries, org)
-			found = true
-		}
-	}
-	if !found {
-		clear(c.entries)
+	e, ok := c.entries[orgID]
+	switch {
+	case !ok || from == to:
+	case from == StatusActive:
+		e.active--
+	case to == StatusActive:
+		e.active++
 	}
 }

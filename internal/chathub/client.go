@@ -26,8 +26,11 @@ const (
 	DefaultTimeout     = 15 * time.Second
 	DefaultRateLimit   = 5
 	DefaultRetryWindow = 10 * time.Second
-	DefaultCacheTTL    = time.Minute
-	// DefaultMaxBodySize caps a success body: a list of 50,000 operators.
+	// DefaultCacheTTL is how long an organization's list is trusted:
+	// hand edits in ChatHub are seen within it.
+	DefaultCacheTTL = 10 * time.Minute
+	// DefaultMaxBodySize caps a success body other than a list (a list
+	// streams into the name index whatever its size).
 	DefaultMaxBodySize = 8 << 20
 	// maxErrorBody caps what is read of an error response.
 	maxErrorBody = 64 << 10
@@ -180,8 +183,15 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, body, 
 		return &Error{Class: ErrTransient, Method: method, Path: path, Err: err}
 	}
 	c.observeWait(time.Since(waitStart))
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	// The call may take the timeout to answer; a long list streaming in
+	// may take longer, as long as it keeps coming (bytes arrive at least
+	// once per timeout): the bound is on time without progress, not on
+	// size.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := fmt.Errorf("no answer within %s (CHATHUB_TIMEOUT): %w", c.timeout, context.DeadlineExceeded)
+	stall := time.AfterFunc(c.timeout, func() { cancel(stalled) })
+	defer stall.Stop()
 
 	// wrote tells apart a failure before the request left (safe to retry)
 	// from one after (ChatHub may have acted on it).
@@ -201,16 +211,18 @@ func (c *Client) send(ctx context.Context, endpoint, method, path string, body, 
 		if wrote.Load() {
 			class = ErrOutcomeUnknown
 		}
+		if cause := context.Cause(ctx); errors.Is(cause, stalled) {
+			err = cause
+		}
 		return &Error{Class: class, Method: method, Path: path, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
 	if st, ok := v.(streamer); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		// A long list is filed as it arrives, never held whole.
-		err := st.decodeStream(&cappedReader{r: resp.Body, limit: c.maxBody})
+		err := st.decodeStream(&progressReader{r: resp.Body, progress: func() { stall.Reset(c.timeout) }})
 		c.observe(endpoint, resp.StatusCode, time.Since(start))
 		if err != nil {
-			return &Error{Class: ErrOutcomeUnknown, Method: method, Path: path, StatusCode: resp.StatusCode,
-				Err: fmt.Errorf("cannot decode response: %w", err)}
+			return brokenList(method, path, resp.StatusCode, err)
 		}
 		return nil
 	}

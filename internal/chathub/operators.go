@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,31 +22,21 @@ func (c *Client) ListOperators(ctx context.Context, orgID int) ([]Operator, erro
 		return nil, fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
 	}
 	var ops []Operator
-	err := c.retry(ctx, func() error {
-		ops = nil
-		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, &ops)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
-	}
-	return ops, nil
+	err := c.list(ctx, orgID, func(op Operator) { ops = append(ops, op) }, nil)
+	return ops, err
 }
 
 // Lookup lists the organization afresh and returns the operator with id,
 // if ChatHub lists it.
 func (c *Client) Lookup(ctx context.Context, orgID int, id int64) (Operator, bool, error) {
-	gen := c.cache.generation()
-	ops, err := c.ListOperators(ctx, orgID)
-	if err != nil {
-		return Operator{}, false, err
-	}
-	idx := newNameIndex()
-	for _, op := range ops {
-		idx.add(op)
-	}
-	c.cache.put(orgID, idx, time.Now(), gen)
-	op, ok := FindByID(ops, id)
-	return op, ok, nil
+	var found Operator
+	var ok bool
+	err := c.list(ctx, orgID, func(op Operator) {
+		if op.ID == id {
+			found, ok = op, true
+		}
+	}, nil)
+	return found, ok, err
 }
 
 // FindByNames returns, per NameKey of names, the organization's operators
@@ -75,26 +66,45 @@ func (c *Client) CountActive(ctx context.Context, orgID int) (int, error) {
 	return n, err
 }
 
-// index lists the organization into a new name index, filing each
-// operator as it is decoded, lets read take what it needs while the index
-// is still its own, and then caches it (where other rounds change it
-// under the cache's lock).
+// index lists the organization into a new name index and lets read take
+// what it needs from it.
 func (c *Client) index(ctx context.Context, orgID int, read func(*nameIndex)) error {
+	return c.list(ctx, orgID, nil, read)
+}
+
+// list lists the organization, passing each operator to each (when not
+// nil) as it is decoded and filing it in a new name index, lets read
+// take what it needs while the index is still its own (when not nil),
+// and then caches the index.
+func (c *Client) list(ctx context.Context, orgID int, each func(Operator), read func(*nameIndex)) error {
 	if orgID <= 0 {
 		return fmt.Errorf("cannot list operators: %w", &ValidationError{Field: "organizationId", Reason: "must be a positive integer"})
 	}
 	gen := c.cache.generation()
-	var idx *nameIndex
+	var l *listing
 	err := c.retry(ctx, func() error {
-		idx = newNameIndex()
-		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, idx)
+		l = &listing{idx: newNameIndex(), each: each}
+		return c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, l)
 	})
 	if err != nil {
 		return fmt.Errorf("cannot list operators of organization %d: %w", orgID, err)
 	}
-	read(idx)
-	c.cache.put(orgID, idx, time.Now(), gen)
+	if read != nil {
+		read(l.idx)
+	}
+	c.cache.put(orgID, l.idx, time.Now(), gen)
 	return nil
+}
+
+// listing files a list answer in a name index as it arrives, and shows
+// each operator to each.
+type listing struct {
+	idx  *nameIndex
+	each func(Operator)
+}
+
+func (l *listing) decodeStream(r io.Reader) error {
+	return l.idx.decode(r, l.each)
 }
 
 // Synchronize creates the operators, one per item, and returns what ChatHub
@@ -163,10 +173,18 @@ func (c *Client) SetStatus(ctx context.Context, id int64, status Status) error {
 		return c.do(ctx, EndpointStatus, http.MethodPost, "/api/operator/status", body, nil)
 	})
 	if err != nil {
-		c.cache.forgetOperator(id)
 		return fmt.Errorf("cannot set operator %d to %s: %w", id, status, err)
 	}
-	c.cache.statusSet(id, status)
+	return nil
+}
+
+// ChangeStatus is SetStatus for an operator of the organization whose
+// status was from: the organization's count of active operators follows.
+func (c *Client) ChangeStatus(ctx context.Context, orgID int, id int64, from, to Status) error {
+	if err := c.SetStatus(ctx, id, to); err != nil {
+		return err
+	}
+	c.cache.statusChanged(orgID, from, to)
 	return nil
 }
 

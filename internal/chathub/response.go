@@ -129,23 +129,35 @@ type streamer interface {
 	decodeStream(r io.Reader) error
 }
 
-// cappedReader fails a body longer than limit.
-type cappedReader struct {
-	r     io.Reader
-	limit int64
-	read  int64
+// progressReader tells each time bytes arrive.
+type progressReader struct {
+	r        io.Reader
+	progress func()
 }
 
-func (c *cappedReader) Read(p []byte) (int, error) {
-	if c.read >= c.limit {
-		return 0, fmt.Errorf("response is larger than %d bytes", c.limit)
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.progress()
 	}
-	if int64(len(p)) > c.limit-c.read {
-		p = p[:c.limit-c.read]
-	}
-	n, err := c.r.Read(p)
-	c.read += int64(n)
 	return n, err
+}
+
+// errBroken marks a success answer that is not what the API documents.
+var errBroken = errors.New("not the API's answer")
+
+// brokenList classifies a list answer that could not be read: one cut
+// short may come whole next time; one that is not an operator list at
+// all (a web page, another API) says the base URL is wrong, and every
+// call would get it again.
+func brokenList(method, path string, status int, err error) *Error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.Is(err, errBroken) || errors.As(err, &syntax) || errors.As(err, &typ) {
+		return &Error{Class: ErrMisconfigured, Method: method, Path: path, StatusCode: status,
+			Err: fmt.Errorf("the answer is not an operator list: %w", err), Hint: "is CHATHUB_BASE_URL the API's base URL?"}
+	}
+	return &Error{Class: ErrTransient, Method: method, Path: path, StatusCode: status, Err: fmt.Errorf("cannot read the operator list: %w", err)}
 }
 
 // stripURL keeps the cause of a transport error but drops the *url.Error

@@ -15,7 +15,7 @@ import (
 // restored) or removed by hand is gone, which is drift, not a failure of
 // the employee's event.
 func (e *Executor) setStatus(ctx context.Context, t *task) {
-	err := e.client.SetStatus(ctx, t.op.OperatorID, t.op.To)
+	err := e.client.ChangeStatus(ctx, t.op.Org, t.op.OperatorID, t.op.From, t.op.To)
 	if err != nil && isRefusal(err) {
 		if kind, gone := e.gone(ctx, t.op); gone {
 			e.log.Warn().Str("employee_id", t.op.EmployeeID).Int("organization_id", t.op.Org).Int64("operator_id", t.op.OperatorID).
@@ -140,7 +140,7 @@ func (e *Executor) adopt(ctx context.Context, org int, tasks []*task, byName map
 // answers the hire.
 func (e *Executor) settle(ctx context.Context, t *task, res outcome) {
 	if res.err == nil && res.op.ID != 0 && res.op.Status != t.op.To {
-		if err := e.client.SetStatus(ctx, res.op.ID, t.op.To); err != nil {
+		if err := e.client.ChangeStatus(ctx, t.op.Org, res.op.ID, res.op.Status, t.op.To); err != nil {
 			res.err = err
 		} else {
 			res.op.Status = t.op.To
