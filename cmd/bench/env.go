@@ -38,7 +38,9 @@ func newWorld(ctx context.Context) (*world, error) {
 		return nil, err
 	}
 	w := &world{dir: dir}
-	if w.ns, err = embedded.Start(embedded.Options{StoreDir: dir}); err != nil {
+	// The scale row keeps more than a million employees' records, events
+	// and results.
+	if w.ns, err = embedded.Start(embedded.Options{StoreDir: dir, MaxStore: 16 << 30}); err != nil {
 		return nil, err
 	}
 	if w.nc, err = nats.Connect(w.ns.ClientURL()); err != nil {

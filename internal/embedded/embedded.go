@@ -3,6 +3,7 @@
 package embedded
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ type Options struct {
 	// Cluster, when set, joins a cluster: its name, this server's route
 	// port and every member's route URL.
 	Cluster *Cluster
+	// MaxStore bounds JetStream's files (0: 1 GiB, plenty for tests and
+	// the demo).
+	MaxStore int64
 }
 
 // Cluster is a server's place in a cluster of embedded servers.
@@ -39,16 +43,15 @@ func Start(o Options) (*server.Server, error) {
 		port = server.RANDOM_PORT
 	}
 	opts := &server.Options{
-		ServerName: o.Name,
-		Host:       "127.0.0.1",
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   o.StoreDir,
-		NoSigs:     true,
-		NoLog:      true,
-		// A small store is plenty for tests and the demo.
+		ServerName:         o.Name,
+		Host:               "127.0.0.1",
+		Port:               port,
+		JetStream:          true,
+		StoreDir:           o.StoreDir,
+		NoSigs:             true,
+		NoLog:              true,
 		JetStreamMaxMemory: 256 << 20,
-		JetStreamMaxStore:  1 << 30,
+		JetStreamMaxStore:  cmp.Or(o.MaxStore, 1<<30),
 	}
 	if c := o.Cluster; c != nil {
 		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: "127.0.0.1", Port: c.Port}
