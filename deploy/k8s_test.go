@@ -48,29 +48,12 @@ func renderWith(t *testing.T, components ...string) []manifest.Doc {
 	return docs
 }
 
-// checkFiles checks that every file the worker is pointed at is mounted
-// from the object want names for its variable ("Secret/name/key") and that
-// the pod's user can read it, and that no other file variable is set.
+// checkFiles checks the files the worker is pointed at (see
+// manifest.CheckFiles).
 func checkFiles(t *testing.T, docs []manifest.Doc, want map[string]string) {
 	t.Helper()
-	files, err := manifest.Files(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, f := range files {
-		got[f.Var] = true
-		if src := f.Kind + "/" + f.Name + "/" + f.Key; want[f.Var] != src {
-			t.Errorf("%s=%s shows %s, want %s", f.Var, f.Path, src, want[f.Var])
-		}
-		if !f.Readable {
-			t.Errorf("%s=%s: the worker cannot read it: %s", f.Var, f.Path, f.Why)
-		}
-	}
-	for v := range want {
-		if !got[v] {
-			t.Errorf("%s is not set", v)
-		}
+	for _, err := range manifest.CheckFiles(docs, want) {
+		t.Error(err)
 	}
 }
 

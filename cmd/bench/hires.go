@@ -40,13 +40,7 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 	}
 	defer w.close()
 	events, ids := hires(n, "h", 0)
-	perOrg := map[int]int{}
-	for _, e := range events {
-		perOrg[e.org]++
-	}
-	for _, k := range perOrg {
-		f.minSync += (k + 99) / 100
-	}
+	f.minSync = minSync(events)
 	if err := w.publishAll(ctx, events, ids, nil); err != nil {
 		return f, err
 	}
@@ -94,6 +88,20 @@ func benchWorkerHires(ctx context.Context, n int) (workerFigures, error) {
 	f.pace = pace
 	f.p50, f.p99 = percentiles(col.latencies(&sent))
 	return f, nil
+}
+
+// minSync is the fewest synchronize calls the hires need: one per 100 of
+// an organization.
+func minSync(events []event) int {
+	perOrg := map[int]int{}
+	for _, e := range events {
+		perOrg[e.org]++
+	}
+	n := 0
+	for _, k := range perOrg {
+		n += (k + 99) / 100
+	}
+	return n
 }
 
 // hires makes n hire events over 4 organizations, ids prefixed, employees

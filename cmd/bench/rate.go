@@ -121,13 +121,7 @@ func benchBurst(ctx context.Context, n int) (calls, minCalls int, took time.Dura
 	}
 	defer w.close()
 	events, ids := hires(n, "h", 0)
-	perOrg := map[int]int{}
-	for _, e := range events {
-		perOrg[e.org]++
-	}
-	for _, k := range perOrg {
-		minCalls += (k + 99) / 100
-	}
+	minCalls = minSync(events)
 	if err := w.publishAll(ctx, events, ids, nil); err != nil {
 		return 0, 0, 0, err
 	}

@@ -159,3 +159,30 @@ func readable(pod, ctr SecurityContext, perm int) (bool, string) {
 		return false, fmt.Sprintf("mode %#o does not let group %d read", perm, fileGroup)
 	}
 }
+
+// CheckFiles checks that every file the worker is pointed at comes from
+// the object want names for its variable ("Secret/name/key"), that the
+// pod's user can read it, and that no other file variable is set.
+func CheckFiles(docs []Doc, want map[string]string) []error {
+	files, err := Files(docs)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	got := map[string]bool{}
+	for _, f := range files {
+		got[f.Var] = true
+		if src := f.Kind + "/" + f.Name + "/" + f.Key; want[f.Var] != src {
+			errs = append(errs, fmt.Errorf("%s=%s shows %s, want %s", f.Var, f.Path, src, want[f.Var]))
+		}
+		if !f.Readable {
+			errs = append(errs, fmt.Errorf("%s=%s: the worker cannot read it: %s", f.Var, f.Path, f.Why))
+		}
+	}
+	for v := range want {
+		if !got[v] {
+			errs = append(errs, fmt.Errorf("%s is not set", v))
+		}
+	}
+	return errs
+}
