@@ -59,8 +59,11 @@ func genStories(rng *rand.Rand, n int) []story {
 	return stories
 }
 
-// expectedState applies CONTRACT §3's state machine in time order, and
-// returns the state and the organization of the newest event.
+// expectedState applies the employee state machine to the events in time
+// order (ties: the greater id is later): a hire makes anyone active; for
+// an employee who is active or on leave, a leave makes them on leave, a
+// return active, a termination terminated; a transfer changes no state.
+// It returns the state and the organization of the newest event.
 func expectedState(events []testenv.Event) (string, int) {
 	sorted := slices.Clone(events)
 	slices.SortFunc(sorted, func(a, b testenv.Event) int {
