@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
@@ -63,5 +64,44 @@ func TestReorganizationUnderTheDefaultGuard(t *testing.T) {
 	}
 	if held := heldOrgs(t, h); len(held) != 0 {
 		t.Errorf("held %v: the moves were counted as deactivations", held)
+	}
+}
+
+// TestMoveWhileTheGuardCounts: an employee's leave waits for the guard of
+// 24 to count it; they move to 25 meanwhile, so the leave is made on the
+// new operator and the old one deleted, neither a deactivation of 24. The
+// leave no longer counts in 24: three terminations after it, a burst at
+// the threshold of three, are applied, not held.
+func TestMoveWhileTheGuardCounts(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	// The guard decides once no new deactivation came for 5 batch
+	// windows: 5 s here, for the move to arrive meanwhile.
+	cfg := guarded(h, "3", 2, time.Hour)
+	cfg.BatchMaxWait = time.Second
+	h.Start(cfg)
+	staff(t, h, 24, 0, 10)
+	h.PublishEvent(change("leave-0", "leave_started", 0, 24, t0.Add(time.Hour)))
+	// The leave's look holds its message while the guard counts.
+	await.True(t, 30*time.Second, func() bool {
+		info, err := h.ConsumerInfo(testenv.EventsStream)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 1
+	}, "the leave to wait for the guard's count")
+	h.PublishEvent(transfer("move-0", 0, 25, t0.Add(2*time.Hour)))
+	results := testenv.ByEventID(t, h.WaitResults(12, time.Minute))
+	if r := results["leave-0"]; r.Outcome != hrevent.Applied {
+		t.Errorf("leave-0: %s %q", r.Outcome, r.Reason)
+	}
+	assertOneLive(t, h.Sim, person(0), 25, 1)
+	var terms []testenv.Event
+	for i := 1; i <= 3; i++ {
+		terms = append(terms, terminate(i, t0.Add(3*time.Hour)))
+	}
+	h.PublishAsync(terms)
+	await.True(t, 30*time.Second, func() bool {
+		return len(testenv.ByEventID(t, h.Results())) == 15 || len(heldOrgs(t, h)) > 0
+	}, "the terminations applied or held")
+	if held := heldOrgs(t, h); len(held) != 0 {
+		t.Errorf("held %v: the moved employee's leave was still counted in 24", held)
 	}
 }
