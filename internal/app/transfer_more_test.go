@@ -107,3 +107,23 @@ func TestStaleTransfersMoveNobody(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferNamesTheNewOperator: a transfer that carries a name gives
+// it to the operator in the new organization; the old one, of the old
+// name, is deleted.
+func TestTransferNamesTheNewOperator(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Start(h.Config())
+	staff(t, h, 24, 1, 1)
+	move := transfer("move-1", 1, 25, t0.Add(time.Hour))
+	move.Name = "  Person 0001 (Sales)  "
+	h.PublishEvent(move)
+	if r := testenv.ByEventID(t, h.WaitResults(2, 30*time.Second))["move-1"]; r.Outcome != hrevent.Applied {
+		t.Errorf("move-1: %s %q", r.Outcome, r.Reason)
+	}
+	assertOneLive(t, h.Sim, "Person 0001 (Sales)", 25, 0)
+	if live := liveOf(h.Sim, person(1)); len(live) != 0 {
+		t.Errorf("the old name's operators are not all deleted: %+v", live)
+	}
+}
