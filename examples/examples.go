@@ -1,7 +1,8 @@
 // Package examples holds sample HR events, one per line, that the demo
 // publishes: hires, a leave and return, a termination, a duplicate, a late
-// event, a termination of someone never hired, two invalid messages and a
-// hire into an organization ChatHub does not know.
+// event, a termination of someone never hired, two invalid messages, a
+// hire into an organization ChatHub does not know and a transfer to
+// another organization.
 package examples
 
 import (

@@ -31,12 +31,12 @@ func TestBacklogCostsWhatItNeeds(t *testing.T) {
 	needOp, onLeave := map[int]int{}, 0
 	for _, s := range stories {
 		all = append(all, s.events...)
-		switch expectedState(s.events) {
+		switch state, org := expectedState(s.events); state {
 		case "on leave":
 			onLeave++
-			needOp[s.org]++
+			needOp[org]++
 		case "active":
-			needOp[s.org]++
+			needOp[org]++
 		}
 	}
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })

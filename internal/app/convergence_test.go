@@ -15,17 +15,21 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/testenv"
 )
 
-// story is one employee's life: their events in time order.
+// story is one employee's life: their events in time order. org is the
+// organization they start in; a mover's events may name the other one.
 type story struct {
 	employee, name string
 	org            int
 	events         []testenv.Event
 }
 
-var kinds = []string{"hired", "leave_started", "leave_ended", "terminated"}
+var kinds = []string{"hired", "leave_started", "leave_ended", "terminated", "transferred"}
 
-// genStories draws employee lives: hires, leaves, returns, terminations
-// and rehires; some begin with something other than a hire.
+// genStories draws employee lives: hires, leaves, returns, terminations,
+// rehires and transfers; some begin with something other than a hire.
+// Every third employee is a mover: a third of their events name the other
+// organization (an explicit transfer or any other event: a move either
+// way).
 func genStories(rng *rand.Rand, n int) []story {
 	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	stories := make([]story, n)
@@ -38,9 +42,13 @@ func genStories(rng *rand.Rand, n int) []story {
 			if j == 0 && rng.IntN(5) > 0 {
 				kind = "hired"
 			}
+			org := s.org
+			if i%3 == 0 && rng.IntN(3) == 0 {
+				org = 49 - s.org
+			}
 			// Few distinct times, so that ties broken by id occur.
 			at = at.Add(time.Duration(rng.IntN(3)) * time.Hour)
-			e := testenv.Event{ID: fmt.Sprintf("evt-%03d-%d-%d", i, j, rng.IntN(1000)), Kind: kind, Employee: s.employee, Org: s.org, At: at}
+			e := testenv.Event{ID: fmt.Sprintf("evt-%03d-%d-%d", i, j, rng.IntN(1000)), Kind: kind, Employee: s.employee, Org: org, At: at}
 			if kind == "hired" || rng.IntN(3) == 0 {
 				e.Name = s.name
 			}
@@ -51,8 +59,12 @@ func genStories(rng *rand.Rand, n int) []story {
 	return stories
 }
 
-// expectedState applies CONTRACT §3's state machine in time order.
-func expectedState(events []testenv.Event) string {
+// expectedState applies the employee state machine to the events in time
+// order (ties: the greater id is later): a hire makes anyone active; for
+// an employee who is active or on leave, a leave makes them on leave, a
+// return active, a termination terminated; a transfer changes no state.
+// It returns the state and the organization of the newest event.
+func expectedState(events []testenv.Event) (string, int) {
 	sorted := slices.Clone(events)
 	slices.SortFunc(sorted, func(a, b testenv.Event) int {
 		if employee.Less(a.At, a.ID, b.At, b.ID) {
@@ -60,12 +72,13 @@ func expectedState(events []testenv.Event) string {
 		}
 		return 1
 	})
-	state := "none"
+	state, org := "none", 0
 	for _, e := range sorted {
+		org = e.Org
 		switch {
 		case e.Kind == "hired":
 			state = "active"
-		case state == "none" || state == "terminated":
+		case state == "none" || state == "terminated" || e.Kind == "transferred":
 		case e.Kind == "leave_started":
 			state = "on leave"
 		case e.Kind == "leave_ended":
@@ -74,30 +87,34 @@ func expectedState(events []testenv.Event) string {
 			state = "terminated"
 		}
 	}
-	return state
+	return state, org
 }
 
-// assertChatHub checks what ChatHub holds for each story against §3, and
-// that no operator was ever created twice for one employee.
+// assertChatHub checks what ChatHub holds for each story against §3, in
+// every organization, and that no operator was made twice for one
+// employee: one create for an employee who stays in one organization (a
+// rehire reactivates), at most one per event for a mover (each move to an
+// organization creates one there at most).
 func assertChatHub(t *testing.T, sim *chathubsim.Server, stories []story) {
 	t.Helper()
 	created := sim.Counters().CreatedByName
+	all := sim.Operators(0)
 	for _, s := range stories {
 		var live []chathubsim.Operator
-		all := 0
-		for _, op := range sim.Operators(s.org) {
+		n := 0
+		for _, op := range all {
 			if op.Name == s.name {
-				all++
+				n++
 				if op.Status != 2 {
 					live = append(live, op)
 				}
 			}
 		}
-		want := expectedState(s.events)
+		want, org := expectedState(s.events)
 		switch want {
 		case "none":
-			if all != 0 {
-				t.Errorf("%s (never hired): %d operators, want none", s.employee, all)
+			if n != 0 {
+				t.Errorf("%s (never hired): %d operators, want none", s.employee, n)
 			}
 		case "terminated":
 			if len(live) != 0 {
@@ -105,12 +122,16 @@ func assertChatHub(t *testing.T, sim *chathubsim.Server, stories []story) {
 			}
 		default:
 			wantStatus := map[string]int{"active": 0, "on leave": 1}[want]
-			if len(live) != 1 || live[0].Status != wantStatus {
-				t.Errorf("%s (%s): live operators %+v, want exactly one with status %d", s.employee, want, live, wantStatus)
+			if len(live) != 1 || live[0].Status != wantStatus || live[0].OrganizationID != org {
+				t.Errorf("%s (%s in organization %d): live operators %+v, want exactly one there with status %d", s.employee, want, org, live, wantStatus)
 			}
 		}
-		if created[s.name] > 1 {
-			t.Errorf("%s: %d operators created, want at most 1 (a rehire reactivates)", s.employee, created[s.name])
+		limit := 1
+		if slices.ContainsFunc(s.events, func(e testenv.Event) bool { return e.Org != s.events[0].Org }) {
+			limit = len(s.events)
+		}
+		if created[s.name] > limit {
+			t.Errorf("%s: %d operators created, want at most %d", s.employee, created[s.name], limit)
 		}
 	}
 }

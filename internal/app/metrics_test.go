@@ -38,6 +38,7 @@ func TestMetricsMove(t *testing.T) {
 	for _, want := range []string{
 		`chathub_worker_events_total{kind="hired",outcome="applied"} 0`,
 		`chathub_worker_events_total{kind="terminated",outcome="failed"} 0`,
+		`chathub_worker_events_total{kind="transferred",outcome="applied"} 0`,
 		`chathub_worker_chathub_requests_total{code="429",endpoint="synchronize"} 0`,
 		`chathub_worker_retries_total{reason="chathub"} 0`,
 		`chathub_worker_build_info{commit=`,
@@ -49,8 +50,9 @@ func TestMetricsMove(t *testing.T) {
 	for i := range 5 {
 		h.PublishEvent(hire(i, 24))
 	}
+	h.PublishEvent(transfer("move-0", 0, 25, t0.Add(time.Hour)))
 	h.Publish([]byte("not json"), "hired", "")
-	h.WaitResults(6, 30*time.Second)
+	h.WaitResults(7, 30*time.Second)
 	var after string
 	await.True(t, 10*time.Second, func() bool {
 		after = scrape(t, url)
@@ -58,6 +60,7 @@ func TestMetricsMove(t *testing.T) {
 	}, "the backlog gauge")
 	for _, want := range []string{
 		`chathub_worker_events_total{kind="hired",outcome="applied"} 5`,
+		`chathub_worker_events_total{kind="transferred",outcome="applied"} 1`,
 		`chathub_worker_events_total{kind="unknown",outcome="rejected"} 1`,
 		`chathub_worker_chathub_requests_total{code="200",endpoint="synchronize"}`,
 		`chathub_worker_chathub_request_duration_seconds_count{endpoint="list"}`,

@@ -101,7 +101,7 @@ func publishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, e
 	}
 }
 
-// kindLabel is the event kind for metrics: one of the four, or unknown.
+// kindLabel is the event kind for metrics: one of the five, or unknown.
 func kindLabel(r *hrevent.Result) string {
 	if k := hrevent.KindOfType(r.EventType); k != "" {
 		return string(k)

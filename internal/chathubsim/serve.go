@@ -60,6 +60,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) admit(endpoint string, r *http.Request) (Faults, func(http.ResponseWriter), time.Duration) {
 	f, fault := s.decide(endpoint, r)
 	delay := f.Latency
+	if endpoint == "status" {
+		delay += f.StatusLatency
+	}
 	if f.LatencyMax > f.Latency {
 		s.mu.Lock()
 		delay += time.Duration(s.rng.Int64N(int64(f.LatencyMax - f.Latency)))

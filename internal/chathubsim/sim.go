@@ -33,6 +33,10 @@ type Faults struct {
 	// is delayed by a time drawn evenly between the two, as a real API's
 	// answers vary.
 	Latency, LatencyMax time.Duration
+	// StatusLatency delays status calls further (before they act), so
+	// that a test can catch a worker between a create and the status
+	// change that follows it.
+	StatusLatency time.Duration
 	// ErrorRate answers 503 without acting.
 	ErrorRate float64
 	// ThrottleRate answers 429 without acting.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/broker"
@@ -43,11 +41,13 @@ type operatorView struct {
 }
 
 // retiredView is an operator of an organization the employee left, still
-// to delete.
+// to delete: it is expected to be deleted.
 type retiredView struct {
 	ID             int64  `json:"id"`
 	OrganizationID int    `json:"organizationId"`
 	Recorded       string `json:"recorded"`
+	ChatHub        string `json:"chathub"`
+	Expected       string `json:"expected"`
 }
 
 type ahead struct {
@@ -130,7 +130,10 @@ func Explain(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	x := explain(rec, st, time.Now())
-	x.Operator.ChatHub = listedStatus(opCtx, cfg, rec)
+	x.Operator.ChatHub = listedStatus(opCtx, cfg, rec.Operator)
+	for i, o := range rec.Retired {
+		x.Retired[i].ChatHub = listedStatus(opCtx, cfg, o)
+	}
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(x)
 	}
@@ -141,7 +144,7 @@ func Explain(ctx context.Context, args []string, env Env) error {
 // explain reads what the record says, and the guard of the employee's
 // organization.
 func explain(rec employee.Record, st guard.State, now time.Time) explanation {
-	x := explanation{EmployeeID: rec.EmployeeID, OrganizationID: rec.Org, Failure: rec.Failure,
+	x := explanation{EmployeeID: rec.EmployeeID, OrganizationID: rec.OrgAt(now), Failure: rec.Failure,
 		Next: rec.NextAction(now, storedGate{st}), Ahead: []ahead{}, Waiting: []waiting{}, Recent: []resolvedView{}}
 	desired, later := rec.Timeline(now)
 	x.Desired = desired.String()
@@ -153,7 +156,7 @@ func explain(rec employee.Record, st guard.State, now time.Time) explanation {
 		x.Operator.Recorded = rec.Operator.Status.String()
 	}
 	for _, o := range rec.Retired {
-		x.Retired = append(x.Retired, retiredView{ID: o.ID, OrganizationID: o.Org, Recorded: o.Status.String()})
+		x.Retired = append(x.Retired, retiredView{ID: o.ID, OrganizationID: o.Org, Recorded: o.Status.String(), Expected: employee.StatusDeleted.String()})
 	}
 	for _, o := range rec.Owed {
 		scheduled := slices.ContainsFunc(rec.Scheduled, func(c employee.Change) bool { return c.ID == o.ID })
@@ -192,84 +195,28 @@ func (g storedGate) Admit(_ int, _ string, held uint64, _ time.Time) guard.Verdi
 	return guard.Verdict{}
 }
 
-// listedStatus asks ChatHub (one list call) what it holds for the
-// employee's operator.
-func listedStatus(ctx context.Context, cfg config.Config, rec employee.Record) string {
+// listedStatus asks ChatHub (one list call) what it holds for one of the
+// employee's operators.
+func listedStatus(ctx context.Context, cfg config.Config, o employee.Operator) string {
 	if cfg.ChatHubBaseURL == "" || cfg.ChatHubToken == "" {
 		return "not asked: set CHATHUB_BASE_URL and CHATHUB_TOKEN (or CHATHUB_TOKEN_FILE)"
 	}
-	if rec.Operator.ID == 0 {
+	if o.ID == 0 {
 		return "no operator to look for"
 	}
 	hub, err := hubClient(cfg)
 	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	ops, err := hub.ListOperators(ctx, rec.Operator.Org)
+	ops, err := hub.ListOperators(ctx, o.Org)
 	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	op, ok := chathub.FindByID(ops, rec.Operator.ID)
+	op, ok := chathub.FindByID(ops, o.ID)
 	if !ok {
 		return "not listed: ChatHub does not know this operator"
 	}
 	return op.Status.String()
-}
-
-func (x explanation) print(w io.Writer) {
-	fmt.Fprintf(w, "employee %s, organization %d\n", x.EmployeeID, x.OrganizationID)
-	desired := []string{x.Desired + " now"}
-	for _, a := range x.Ahead {
-		desired = append(desired, fmt.Sprintf("%s from %s (%s %s)", a.State, a.At.UTC().Format(time.RFC3339), a.Kind, a.Event))
-	}
-	fmt.Fprintf(w, "desired:   %s\n", strings.Join(desired, "; "))
-	op := "none"
-	if x.Operator.ID != 0 {
-		op = fmt.Sprintf("%d in organization %d, %s as recorded; ChatHub: %s", x.Operator.ID, x.Operator.OrganizationID, x.Operator.Recorded, x.Operator.ChatHub)
-	}
-	if x.Operator.Relist {
-		op += "; ChatHub is listed afresh before the next create (an operator vanished, or a create's answer was lost)"
-	}
-	fmt.Fprintf(w, "operator:  %s\n", op)
-	for _, o := range x.Retired {
-		fmt.Fprintf(w, "left:      operator %d in organization %d (%s as recorded), deleted once the new one exists\n", o.ID, o.OrganizationID, o.Recorded)
-	}
-	if len(x.Waiting) == 0 {
-		fmt.Fprintln(w, "waiting:   no event waits for its result")
-	}
-	for _, e := range x.Waiting {
-		when := "due"
-		if e.Scheduled {
-			when = "scheduled"
-		}
-		fmt.Fprintf(w, "waiting:   %s %s, dated %s (%s; seq %d, attempt %d)\n", e.Kind, e.ID, e.Time.UTC().Format(time.RFC3339), when, e.Seq, e.Attempts)
-	}
-	for _, r := range x.Recent {
-		line := fmt.Sprintf("result:    %s %s (seq %d) at %s", r.Outcome, r.ID, r.Seq, r.At.UTC().Format(time.RFC3339))
-		if r.Reason != "" {
-			line += ": " + r.Reason
-		}
-		fmt.Fprintln(w, line)
-	}
-	if g := x.Guard; g != nil {
-		state := fmt.Sprintf("held by the mass-offboarding guard since %s: a person must approve or reject it (worker guard approve|reject -org %d)",
-			g.Since.UTC().Format(time.RFC3339), x.OrganizationID)
-		if d := g.Decision; d != nil {
-			verb := map[bool]string{true: "approved", false: "rejected"}[d.Approve]
-			state = fmt.Sprintf("held by the mass-offboarding guard; %s by %s at %s", verb, orUnknown(d.By), d.At.UTC().Format(time.RFC3339))
-			if d.Reason != "" {
-				state += ": " + d.Reason
-			}
-		}
-		fmt.Fprintf(w, "guard:     %s\n", state)
-	}
-	if r := x.Retry; r != nil {
-		fmt.Fprintf(w, "retry:     attempt %d failed (%s); next at %s\n", r.Attempts, r.Err, r.NextAt.UTC().Format(time.RFC3339))
-	}
-	if x.Failure != "" {
-		fmt.Fprintf(w, "failure:   %s\n", x.Failure)
-	}
-	fmt.Fprintf(w, "next:      %s\n", x.Next)
 }
 
 func orUnknown(s string) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
@@ -44,7 +43,13 @@ type orgPlan struct {
 	Activate       int `json:"activate"`
 	Deactivate     int `json:"deactivate"`
 	Delete         int `json:"delete"`
-	Calls          int `json:"calls"`
+	// MovesIn are the creates and adoptions for employees who move here
+	// from another organization; MovesOut the deletes of the operators of
+	// employees who move away, each once their new one exists. Neither
+	// is a deactivation the guard counts.
+	MovesIn  int `json:"movesIn"`
+	MovesOut int `json:"movesOut"`
+	Calls    int `json:"calls"`
 	// GuardHolds: the mass-offboarding guard would hold the organization's
 	// deactivations (GuardCount of them, over GuardLimit).
 	GuardHolds bool `json:"guardHolds"`
@@ -61,6 +66,10 @@ type planned struct {
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at,omitzero"`
 	State    string    `json:"state,omitempty"`
+	// Org is the employee's organization once a scheduled change takes
+	// effect; moved says it is another than now.
+	Org   int `json:"organizationId,omitempty"`
+	moved bool
 }
 
 // Plan is a dry run of publish: from the current records and ChatHub's
@@ -141,7 +150,8 @@ func makePlan(ctx context.Context, cfg config.Config, js jetstream.JetStream, va
 		case v.Kind == employee.Skip || v.Kind == employee.Fail:
 			p.NoOps = append(p.NoOps, row)
 		case l.ev.Time.After(now.Add(employee.ScheduleAhead)):
-			row.At, row.State = l.ev.Time, recs[id].StateAt(l.ev.Time).String()
+			row.At, row.State, row.Org = l.ev.Time, recs[id].StateAt(l.ev.Time).String(), recs[id].OrgAt(l.ev.Time)
+			row.moved = row.Org != recs[id].Org
 			p.Scheduled = append(p.Scheduled, row)
 		}
 	}
@@ -182,6 +192,12 @@ func (p *plan) change(ctx context.Context, hub *chathub.Client, rec *employee.Re
 		for _, op := range d.Ops {
 			o := p.org(op.Org)
 			a := employee.Answer{Op: op}
+			switch old := rec.Operator; {
+			case op.Kind == employee.Ensure && !op.NoCreate && old.ID != 0 && old.Org != op.Org && old.Status != employee.StatusDeleted:
+				o.MovesIn++
+			case op.Kind == employee.SetStatus && op.OperatorID != old.ID:
+				o.MovesOut++
+			}
 			switch {
 			case op.Kind == employee.Ensure:
 				a.Operator = employee.Operator{ID: -1, Org: op.Org, Status: op.To}
@@ -284,28 +300,4 @@ func (p *plan) cost(cfg config.Config) {
 			p.Takes = takes.Round(time.Second).String()
 		}
 	}
-}
-
-func (p *plan) print(w io.Writer) {
-	for _, o := range p.Orgs {
-		fmt.Fprintf(w, "organization %d: create %d, adopt %d, activate %d, deactivate %d, delete %d (%d calls)\n",
-			o.OrganizationID, o.Create, o.Adopt, o.Activate, o.Deactivate, o.Delete, o.Calls)
-		if o.GuardHolds {
-			fmt.Fprintf(w, "  the mass-offboarding guard would hold its %d deactivations (over %d): a person must approve them\n", o.GuardCount, o.GuardLimit)
-		}
-	}
-	for _, s := range p.Scheduled {
-		fmt.Fprintf(w, "line %d: %s %s for %s waits until %s, then %s\n", s.Line, s.Kind, s.EventID, s.Employee, s.At.UTC().Format(time.RFC3339), s.State)
-	}
-	for _, n := range p.NoOps {
-		fmt.Fprintf(w, "line %d: %s %s changes nothing: %s\n", n.Line, n.Kind, n.EventID, n.Reason)
-	}
-	for _, b := range p.Invalid {
-		fmt.Fprintf(w, "line %d: invalid: %s\n", b.Line, b.Reason)
-	}
-	for _, s := range p.Skipped {
-		fmt.Fprintf(w, "not asked: %s\n", s)
-	}
-	fmt.Fprintf(w, "%d lines: %d ChatHub calls, %s at %v calls a second (CHATHUB_RATE_LIMIT); nothing was published\n",
-		p.Lines, p.Calls, p.Takes, p.RateLimit)
 }

@@ -19,6 +19,8 @@ func Publish(ctx context.Context, args []string, env Env) error {
 	spec := Spec{
 		Synopsis: "publish [-json] [-allow-invalid] [-source S] FILE",
 		Summary: "Publishes HR events from a file of JSON lines, or CSV with the header " + csvHeader + ", to HR_EVENTS.\n" +
+			"A CSV kind is hired, leave_started, leave_ended, terminated or transferred; organizationId is the employee's\n" +
+			"organization from time on (for transferred, the one they move to).\n" +
 			"Every line is validated first; invalid ones are listed and not published. FILE - reads standard input.\n" +
 			"Exit 0 when all were published, 3 when some lines were invalid (0 with -allow-invalid), 1 when nothing could be.",
 		Example: "worker publish team.csv\ncat events.jsonl | worker publish -json -",

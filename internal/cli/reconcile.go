@@ -204,11 +204,13 @@ func (o reconcileOutput) print(w io.Writer, applied bool) {
 func describe(f drift.Finding) string {
 	op := fmt.Sprintf("operator %d %q", f.OperatorID, f.Name)
 	var s string
-	switch f.Kind {
-	case drift.Unmanaged:
+	switch {
+	case f.Kind == drift.Unmanaged:
 		return fmt.Sprintf("%s is %s and no employee claims it (left alone)", op, f.Listed)
-	case drift.Gone:
+	case f.Kind == drift.Gone:
 		s = fmt.Sprintf("employee %s: ChatHub no longer lists %s; the employee should be %s", f.EmployeeID, op, f.Desired)
+	case f.Left:
+		s = fmt.Sprintf("employee %s left organization %d: %s is %s in ChatHub; it should be deleted", f.EmployeeID, f.OrganizationID, op, f.Listed)
 	default:
 		s = fmt.Sprintf("employee %s: %s is %s in ChatHub; the employee should be %s", f.EmployeeID, op, f.Listed, f.Desired)
 	}

@@ -57,9 +57,10 @@ func Check(ctx context.Context, store Store, hub Lister, poke Poker, o Options) 
 	byOrg := map[int][]Entry{}
 	var bad []error
 	err := store.Records(ctx, func(rec employee.Record, rev uint64) {
-		e := EntryOf(rec, rev, now())
-		if len(o.Orgs) == 0 || slices.Contains(o.Orgs, e.OrganizationID) {
-			byOrg[e.OrganizationID] = append(byOrg[e.OrganizationID], e)
+		for _, e := range Entries(rec, rev, now()) {
+			if len(o.Orgs) == 0 || slices.Contains(o.Orgs, e.OrganizationID) {
+				byOrg[e.OrganizationID] = append(byOrg[e.OrganizationID], e)
+			}
 		}
 	}, func(key string, err error) { bad = append(bad, fmt.Errorf("record %s: %w", key, err)) })
 	if err != nil {
@@ -137,7 +138,7 @@ func Apply(ctx context.Context, store Store, poke Poker, findings []Finding) err
 		if err != nil {
 			return err
 		}
-		if rev != f.revision && !f.left {
+		if rev != f.revision && !f.Left {
 			continue
 		}
 		Correct(&rec, f)

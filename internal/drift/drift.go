@@ -52,11 +52,12 @@ type Finding struct {
 	// Applied: the record was corrected, and the reconciler drives
 	// ChatHub back.
 	Applied bool `json:"applied,omitempty"`
+	// Left: the operator is of an organization the employee left, so it
+	// is expected to be deleted.
+	Left bool `json:"left,omitempty"`
 
 	revision uint64
 	listed   employee.Status
-	// left: the operator is of an organization the employee left.
-	left bool
 }
 
 // Entry is what the comparison needs of one employee's record.
@@ -94,6 +95,29 @@ func EntryOf(rec employee.Record, rev uint64, now time.Time) Entry {
 		e.Creating = rec.Name
 	}
 	return e
+}
+
+// Entries reads a record at time now: its entry in the employee's
+// organization, and a busy one in each other organization where the
+// worker is still deleting an operator of theirs (in an organization they
+// left) or looking for one a create may have made: what it holds there
+// for them is expected to differ until it is done.
+func Entries(rec employee.Record, rev uint64, now time.Time) []Entry {
+	e := EntryOf(rec, rev, now)
+	out := []Entry{e}
+	elsewhere := func(org int, creating string) {
+		if org == e.OrganizationID || slices.ContainsFunc(out, func(x Entry) bool { return x.OrganizationID == org }) {
+			return
+		}
+		out = append(out, Entry{EmployeeID: rec.EmployeeID, OrganizationID: org, Revision: rev, Name: rec.Name, Busy: true, Creating: creating})
+	}
+	if p := rec.Pending; p != nil {
+		elsewhere(p.Org, p.Name)
+	}
+	for _, o := range rec.Retired {
+		elsewhere(o.Org, "")
+	}
+	return out
 }
 
 // Report is the comparison of one organization.
@@ -162,7 +186,7 @@ func Compare(org int, entries []Entry, claimed map[int64]string, ops []chathub.O
 			// record's, which is busy then.)
 			if !slices.ContainsFunc(entries, func(e Entry) bool { return e.EmployeeID == owner && e.Busy }) {
 				rep.Findings = append(rep.Findings, Finding{Kind: StatusChanged, OrganizationID: org, EmployeeID: owner, OperatorID: op.ID,
-					Name: op.Name, Desired: employee.StatusDeleted.String(), Listed: op.Status.String(), listed: op.Status, left: true})
+					Name: op.Name, Desired: employee.StatusDeleted.String(), Listed: op.Status.String(), listed: op.Status, Left: true})
 			}
 		case !creating[chathub.NameKey(op.Name)]:
 			// An operator being created may be listed before its
@@ -215,7 +239,7 @@ func compareOne(e Entry, byID map[int64]chathub.Operator) (Finding, bool) {
 // again.
 func Correct(rec *employee.Record, f Finding) {
 	switch {
-	case f.left:
+	case f.Left:
 		rec.Retired = append(rec.Retired, employee.Operator{ID: f.OperatorID, Org: f.OrganizationID, Status: f.listed})
 	case f.Kind == Gone:
 		rec.Operator, rec.Relist = employee.Operator{}, true

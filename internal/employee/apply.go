@@ -109,9 +109,15 @@ func (r *Record) made(a Answer) {
 		}
 		if a.Op.NoCreate {
 			// Found and deleted, or never made. One found is kept when
-			// the employee has none, so that a rehire reactivates it.
-			if r.Operator.ID == 0 && a.Operator.ID != 0 {
-				r.Operator = a.Operator
+			// the employee has none, so that a rehire reactivates it; one
+			// found and kept through a move is deleted once the operator
+			// in the new organization exists.
+			switch found := a.Operator; {
+			case found.ID == 0 || found.ID == r.Operator.ID:
+			case r.Operator.ID == 0:
+				r.Operator = found
+			case found.Status != StatusDeleted:
+				r.Retired = append(r.Retired, found)
 			}
 			return
 		}
@@ -119,6 +125,9 @@ func (r *Record) made(a Answer) {
 		if old.ID != 0 && old.ID != a.Operator.ID && (old.Status != StatusDeleted || old.Unsure) {
 			r.Retired = append(r.Retired, old)
 		}
+		// An operator adopted back (a move undone before the old one was
+		// deleted) is the employee's again, not one to delete.
+		r.Retired = slices.DeleteFunc(r.Retired, func(o Operator) bool { return o.ID == a.Operator.ID })
 		r.Operator, r.Relist = a.Operator, false
 		return
 	}

@@ -155,20 +155,37 @@ func (r *Record) wanted() []Op {
 	makeOne := needed && (cur.ID == 0 || cur.Org != r.Org)
 	if p := r.Pending; p != nil && !(makeOne && p.Org == r.Org) {
 		// A create the state no longer wants here may have been made: it
-		// is found and deleted.
-		ops = append(ops, Op{Kind: Ensure, EmployeeID: r.EmployeeID, Org: p.Org, Name: p.Name, To: StatusDeleted, Fresh: true, NoCreate: true})
+		// is found and deleted. When the employee moved meanwhile, it is
+		// found and kept first, with the status the state gives: it is
+		// deleted as the old operator once the new one exists, and stays
+		// if the new organization refuses.
+		op := Op{Kind: Ensure, EmployeeID: r.EmployeeID, Org: p.Org, Name: p.Name, To: StatusDeleted, Fresh: true, NoCreate: true}
+		if makeOne {
+			op.To = want
+			return []Op{op}
+		}
+		ops = append(ops, op)
 	}
 	switch {
 	case makeOne:
-		return append(ops, Op{Kind: Ensure, EmployeeID: r.EmployeeID, Org: r.Org, Name: r.Name, To: want,
+		ops = append(ops, Op{Kind: Ensure, EmployeeID: r.EmployeeID, Org: r.Org, Name: r.Name, To: want,
 			Fresh: r.Relist || r.Pending != nil})
+		if cur.ID == 0 || cur.Status == StatusDeleted {
+			// The operators of organizations left may be all the access
+			// the employee has: they wait for the new one.
+			return ops
+		}
+		// The employee's operator keeps their access meanwhile: those of
+		// organizations they left before it go now, even if the new
+		// organization refuses; one in the new organization waits, as it
+		// may be adopted back.
 	case needed && (cur.Status != want || cur.Unsure):
 		return append(ops, r.setStatus(cur, want, true))
 	case !needed && cur.ID != 0 && (cur.Status != StatusDeleted || cur.Unsure):
 		ops = append(ops, r.setStatus(cur, StatusDeleted, true))
 	}
 	for _, old := range r.Retired {
-		if old.Status != StatusDeleted || old.Unsure {
+		if (old.Status != StatusDeleted || old.Unsure) && !(makeOne && old.Org == r.Org) {
 			ops = append(ops, r.setStatus(old, StatusDeleted, false))
 		}
 	}

@@ -64,7 +64,10 @@ func (r Record) OrgAt(t time.Time) int {
 }
 
 // Fold lets every scheduled change whose time has come take effect, and
-// reports whether any did.
+// reports whether any did. A change that takes effect is the employee's
+// next event: like one that arrives, it tries again what ChatHub refused
+// before, so that a failure never keeps a change dated ahead (a
+// termination) from taking effect.
 func (r *Record) Fold(now time.Time) bool {
 	folded := false
 	r.Scheduled = slices.DeleteFunc(r.Scheduled, func(c Change) bool {
@@ -75,6 +78,9 @@ func (r *Record) Fold(now time.Time) bool {
 		folded = true
 		return true
 	})
+	if folded {
+		r.Failure = ""
+	}
 	return folded
 }
 

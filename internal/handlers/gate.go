@@ -21,6 +21,10 @@ type gate struct {
 	p    *Pipeline
 	mu   sync.Mutex
 	orgs map[int]*orgGuard
+	// counted is the organization each waiting deactivation is counted
+	// in, so that it is forgotten there after its employee moved. g.mu
+	// may be taken while an orgGuard's mu is held, never the other way.
+	counted map[string]int
 }
 
 // orgGuard is one organization's guard.
@@ -39,7 +43,9 @@ type orgGuard struct {
 	unflushed map[int64]int
 }
 
-func newGate(p *Pipeline) *gate { return &gate{p: p, orgs: map[int]*orgGuard{}} }
+func newGate(p *Pipeline) *gate {
+	return &gate{p: p, orgs: map[int]*orgGuard{}, counted: map[string]int{}}
+}
 
 // org returns the organization's guard.
 func (g *gate) org(id int) *orgGuard {
@@ -95,6 +101,9 @@ func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) gua
 	}
 	if !o.waiting[employeeID] {
 		o.waiting[employeeID], o.last = true, now
+		g.mu.Lock()
+		g.counted[employeeID] = org
+		g.mu.Unlock()
 	}
 	if settled := o.last.Add(g.p.cfg.GuardSettle); now.Before(settled) {
 		return guard.Verdict{Wait: settled}
@@ -147,6 +156,11 @@ func (g *gate) decide(ctx context.Context, org int, o *orgGuard, employeeID stri
 	}
 	o.st, o.rev = st, rev
 	clear(o.waiting)
+	g.mu.Lock()
+	for _, id := range ids {
+		delete(g.counted, id)
+	}
+	g.mu.Unlock()
 	g.p.cfg.Metrics.GuardTripped(org, len(ids))
 	g.p.log.Error().Int("organization_id", org).Int("held", len(ids)).Int("threshold", st.Tripped.Threshold).
 		Str("guard_threshold", st.Tripped.Rule).Str("window", st.Tripped.Window.String()).
@@ -176,6 +190,9 @@ func (g *gate) applied(org int, employeeID string, counted bool) {
 	if g.p.cfg.Guard.Threshold.Off() {
 		return
 	}
+	g.mu.Lock()
+	delete(g.counted, employeeID)
+	g.mu.Unlock()
 	o := g.org(org)
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -194,18 +211,25 @@ func (o *orgGuard) appliedSince(now time.Time, window time.Duration) int {
 }
 
 // forget drops a deactivation that is no longer wanted (a later event
-// undid it) from the count.
+// undid it) from the count: in org, and in the organization it was
+// counted in, which the employee may have left since.
 func (g *gate) forget(org int, employeeID string) {
 	g.mu.Lock()
-	o := g.orgs[org]
-	g.mu.Unlock()
-	if o == nil {
-		return
+	orgs := []*orgGuard{g.orgs[org]}
+	if at, ok := g.counted[employeeID]; ok && at != org {
+		orgs = append(orgs, g.orgs[at])
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	delete(o.admitted, employeeID)
-	delete(o.waiting, employeeID)
+	delete(g.counted, employeeID)
+	g.mu.Unlock()
+	for _, o := range orgs {
+		if o == nil {
+			continue
+		}
+		o.mu.Lock()
+		delete(o.admitted, employeeID)
+		delete(o.waiting, employeeID)
+		o.mu.Unlock()
+	}
 }
 
 // flush writes the deactivations applied into each organization's state,

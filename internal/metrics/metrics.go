@@ -113,7 +113,7 @@ func add[C prometheus.Collector](m *Metrics, c C) C {
 // Labels the series that alerts read take; each exists at 0 from start,
 // so that increase() sees the first one after a restart.
 var (
-	kinds     = []string{"hired", "leave_started", "leave_ended", "terminated", "unknown"}
+	kinds     = []string{"hired", "leave_started", "leave_ended", "terminated", "transferred", "unknown"}
 	outcomes  = []string{"applied", "skipped", "rejected", "failed"}
 	reasons   = []string{"chathub", "unauthorized", "store", "results", "busy"}
 	endpoints = []string{"list", "synchronize", "status"}
