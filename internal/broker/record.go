@@ -44,11 +44,8 @@ type stored struct {
 	} `json:"retry,omitempty"`
 	Failure string           `json:"failure,omitempty"`
 	Recent  []storedResolved `json:"recent,omitempty"`
-	Guard   *struct {
-		Since time.Time `json:"since"`
-		Held  uint64    `json:"held,omitempty"`
-	} `json:"guard,omitempty"`
-	Due time.Time `json:"due,omitzero"`
+	Guard   *storedGuard     `json:"guard,omitempty"`
+	Due     time.Time        `json:"due,omitzero"`
 }
 
 type storedMark struct {
@@ -79,6 +76,14 @@ type storedPending struct {
 	Name  string    `json:"name"`
 	Org   int       `json:"org,omitempty"`
 	Until time.Time `json:"until,omitzero"`
+}
+
+// storedGuard is a hold of the mass-offboarding guard (an earlier version
+// wrote no organization: the employee's).
+type storedGuard struct {
+	Since time.Time `json:"since"`
+	Held  uint64    `json:"held,omitempty"`
+	Org   int       `json:"org,omitempty"`
 }
 
 type storedOperator struct {
@@ -129,10 +134,7 @@ func EncodeRecord(r employee.Record) ([]byte, error) {
 		}{r.Retry.Attempts, r.Retry.NextAt, r.Retry.Err}
 	}
 	if r.Guard != nil {
-		s.Guard = &struct {
-			Since time.Time `json:"since"`
-			Held  uint64    `json:"held,omitempty"`
-		}{r.Guard.Since, r.Guard.Held}
+		s.Guard = &storedGuard{Since: r.Guard.Since, Held: r.Guard.Held, Org: r.Guard.Org}
 	}
 	return json.Marshal(s)
 }
@@ -193,7 +195,7 @@ func DecodeRecord(data []byte) (employee.Record, error) {
 	if s.Guard != nil && s.Guard.Held != 0 {
 		// Only a hold is kept: an earlier version also marked the
 		// deactivations the guard was counting.
-		r.Guard = &employee.Guarded{Since: s.Guard.Since, Held: s.Guard.Held}
+		r.Guard = &employee.Guarded{Since: s.Guard.Since, Held: s.Guard.Held, Org: orDefault(s.Guard.Org, s.OrganizationID)}
 	}
 	return r, nil
 }

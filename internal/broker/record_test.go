@@ -27,7 +27,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		Relist:    true, Pending: &employee.Pending{Org: 25, Name: "Alex", Until: at.Add(15 * time.Second)},
 		Retry:   &employee.Retry{Attempts: 3, NextAt: at.Add(time.Minute), Err: "503"},
 		Failure: "refused", Recent: []employee.Resolved{{ID: "h", Seq: 1, Outcome: employee.Applied, At: at}},
-		Guard: &employee.Guarded{Since: at, Held: 7}, Due: at.Add(time.Minute),
+		Guard: &employee.Guarded{Since: at, Held: 7, Org: 24}, Due: at.Add(time.Minute),
 	}
 	data, err := broker.EncodeRecord(rec)
 	if err != nil {

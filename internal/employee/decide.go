@@ -127,7 +127,7 @@ func (r *Record) Decide(now time.Time, gate Gate) Decision {
 			return d
 		case v.Held != 0:
 			if r.Guard == nil || r.Guard.Held != v.Held {
-				r.Guard = &Guarded{Since: now, Held: v.Held}
+				r.Guard = &Guarded{Since: now, Held: v.Held, Org: op.Org}
 			}
 			d.Held = true
 		case !v.Wait.IsZero():

@@ -96,10 +96,11 @@ type Resolved struct {
 }
 
 // Guarded is a deactivation the mass-offboarding guard holds: since when,
-// and the trip that holds it.
+// the trip that holds it, and the organization whose guard tripped.
 type Guarded struct {
 	Since time.Time
 	Held  uint64
+	Org   int
 }
 
 // recentResults is how many resolved results a record keeps.

@@ -107,7 +107,7 @@ func (p *Pipeline) complete(ctx context.Context, c commit) {
 		}
 	}
 	if l.heldAt != 0 && l.rec.Guard == nil {
-		if err := p.ports.Guards.Release(ctx, l.rec.Org, []string{l.rec.EmployeeID}); err != nil {
+		if err := p.ports.Guards.Release(ctx, l.heldIn, []string{l.rec.EmployeeID}); err != nil {
 			p.log.Warn().Err(err).Str("employee_id", hrevent.Clip(l.rec.EmployeeID)).Msg("mass-offboarding guard")
 		}
 	}

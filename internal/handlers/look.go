@@ -26,8 +26,10 @@ type look struct {
 	merged   []*held
 	triggers []Message
 	results  []hrevent.Result
-	// heldAt is the guard's hold the record had when read (0: none).
+	// heldAt is the guard's hold the record had when read (0: none), in
+	// organization heldIn.
 	heldAt uint64
+	heldIn int
 	// due is when the record was on the list of unfinished work (zero:
 	// not on it).
 	due  time.Time
@@ -100,7 +102,7 @@ func (p *Pipeline) open(ctx context.Context, s *slot) bool {
 	}
 	l := &look{rec: rec, rev: rev, due: rec.Due, span: p.lookSpan(s.id)}
 	if rec.Guard != nil {
-		l.heldAt = rec.Guard.Held
+		l.heldAt, l.heldIn = rec.Guard.Held, rec.Guard.Org
 	}
 	p.queue.attach(s, l)
 	return true
