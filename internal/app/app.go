@@ -101,6 +101,16 @@ func (w *Worker) connect(ctx context.Context) error {
 			}
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(w.closed) }),
+		// What the server refuses without closing the connection (a
+		// permission the NATS operator did not grant, a slow consumer)
+		// shows in the worker's log, not on bare stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			e := w.log.Error().Err(err)
+			if sub != nil {
+				e = e.Str("subject", sub.Subject)
+			}
+			e.Msg("NATS reported an error")
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			w.log.Info().Str("url", natsconn.RedactURL(nc.ConnectedUrl())).Msg("reconnected to NATS")
 		}))

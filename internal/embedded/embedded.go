@@ -26,6 +26,13 @@ type Options struct {
 	// MaxStore bounds JetStream's files (0: 1 GiB, plenty for tests and
 	// the demo).
 	MaxStore int64
+	// ConfigFile, when set, is a nats-server configuration file whose
+	// accounts, users and permissions the server takes; where it listens
+	// and stores is still set by the fields above.
+	ConfigFile string
+	// Logger, when set, receives the server's log: a test watches it for
+	// permission violations.
+	Logger server.Logger
 }
 
 // Cluster is a server's place in a cluster of embedded servers.
@@ -42,17 +49,18 @@ func Start(o Options) (*server.Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	opts := &server.Options{
-		ServerName:         o.Name,
-		Host:               "127.0.0.1",
-		Port:               port,
-		JetStream:          true,
-		StoreDir:           o.StoreDir,
-		NoSigs:             true,
-		NoLog:              true,
-		JetStreamMaxMemory: 256 << 20,
-		JetStreamMaxStore:  cmp.Or(o.MaxStore, 1<<30),
+	opts := &server.Options{}
+	if o.ConfigFile != "" {
+		var err error
+		if opts, err = server.ProcessConfigFile(o.ConfigFile); err != nil {
+			return nil, err
+		}
+		// Only the client port listens: no monitoring port.
+		opts.HTTPHost, opts.HTTPPort = "", 0
 	}
+	opts.ServerName, opts.Host, opts.Port = o.Name, "127.0.0.1", port
+	opts.JetStream, opts.StoreDir, opts.NoSigs, opts.NoLog = true, o.StoreDir, true, true
+	opts.JetStreamMaxMemory, opts.JetStreamMaxStore = 256<<20, cmp.Or(o.MaxStore, 1<<30)
 	if c := o.Cluster; c != nil {
 		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: "127.0.0.1", Port: c.Port}
 		opts.Routes = server.RoutesFromStr(strings.Join(c.Routes, ","))
@@ -60,6 +68,9 @@ func Start(o Options) (*server.Server, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, err
+	}
+	if o.Logger != nil {
+		ns.SetLoggerV2(o.Logger, false, false, false)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
