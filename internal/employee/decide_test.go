@@ -196,3 +196,30 @@ func TestCreateOfAStoppedWorkerIsAwaited(t *testing.T) {
 		t.Errorf("after: %+v, want one create that looks afresh first", d.Ops)
 	}
 }
+
+// TestTryNow: provisioning on demand lets a retry waiting for its backoff
+// go at the next look, keeping its count of attempts.
+func TestTryNow(t *testing.T) {
+	t.Parallel()
+	p := employee.Policy{MaxAttempts: 3, Base: time.Hour, Max: time.Hour}
+	r, _ := hired(t)
+	if r.TryNow() {
+		t.Error("no retry waiting, yet TryNow lifted one")
+	}
+	r.Merge(ev("l1", employee.LeaveStart, now), 2, 1, "", now)
+	probe := r.Clone()
+	op := probe.Decide(now, open{}).Ops[0]
+	r.Apply([]employee.Answer{{Op: op, Err: errors.New("503")}}, p, now)
+	if d := r.Decide(now, open{}); len(d.Ops) != 0 {
+		t.Fatalf("%+v, want nothing until the retry in an hour", d)
+	}
+	if !r.TryNow() || r.Retry == nil || r.Retry.Attempts != 1 {
+		t.Fatalf("TryNow: retry %+v, want attempt 1 due now", r.Retry)
+	}
+	if d := r.Decide(now, open{}); len(d.Ops) != 1 || d.Ops[0] != op {
+		t.Errorf("after TryNow: %+v, want the leave tried now", d.Ops)
+	}
+	if r.TryNow() {
+		t.Error("TryNow lifted a retry already due")
+	}
+}

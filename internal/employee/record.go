@@ -186,3 +186,15 @@ func (r *Record) Distrust() {
 // Known reports whether the record holds anything: an employee whose
 // events were taken in.
 func (r *Record) Known() bool { return r.Latest != nil || len(r.Scheduled) > 0 || len(r.Recent) > 0 }
+
+// TryNow lets a retry waiting for its backoff go at the next look, as a
+// person who provisions the employee on demand asks, and reports whether
+// one was waiting. A failure is left as it is: ChatHub refused that state,
+// and the employee's next event (or a replay) tries it again.
+func (r *Record) TryNow() bool {
+	if r.Retry == nil || r.Retry.NextAt.IsZero() {
+		return false
+	}
+	r.Retry.NextAt = time.Time{}
+	return true
+}
