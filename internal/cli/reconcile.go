@@ -33,17 +33,21 @@ type reconcileOutput struct {
 // reports drift; -apply drives the drifted employees back.
 func Reconcile(ctx context.Context, args []string, env Env) error {
 	spec := Spec{
-		Synopsis: "reconcile [-org N] [-apply] [-wait D] [-json]",
+		Synopsis: "reconcile [-org N | -employee ID] [-apply] [-wait D] [-json]",
 		Summary: "Compares, per organization (-org N, or every organization with records), what the employees'\n" +
 			"records say ChatHub holds with what ChatHub lists, one list call each, and reports drift: statuses\n" +
 			"changed by hand, operators deleted by hand or gone, operators no employee claims (reported, never\n" +
 			"touched). -apply corrects the drifted employees' records so that the running workers drive ChatHub\n" +
 			"back (rate limit, adopt before create, claims), and waits up to -wait for them.\n" +
+			"-employee ID compares one employee (provisioning on demand): what their record asks, what ChatHub\n" +
+			"holds and what the worker does next; -apply has the running worker drive them now (drift corrected,\n" +
+			"a retry waiting for its backoff let go at once) and waits up to -wait for it.\n" +
 			"Exit 0 in step (or drift applied and driven back), 1 error, 3 drift found and not applied.",
-		Example: "worker reconcile -org 24\nworker reconcile -apply -json",
+		Example: "worker reconcile -org 24\nworker reconcile -apply -json\nworker reconcile -employee E-1001 -apply",
 	}
 	fs := spec.Flags(env)
 	orgs := fs.String("org", "", "organization ids to compare, comma-separated (default: every organization with records)")
+	one := fs.String("employee", "", "compare only this employee; with -apply, the worker drives them now")
 	apply := fs.Bool("apply", false, "correct the drifted employees' records so that the workers drive ChatHub back")
 	wait := fs.Duration("wait", time.Minute, "with -apply, how long to wait for the workers to drive the employees back (0: do not wait)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -57,6 +61,9 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 	ids, err := parseOrgs(*orgs)
 	if err != nil {
 		return err
+	}
+	if *one != "" && len(ids) > 0 {
+		return usageError("-org and -employee exclude each other: -employee compares the organization of that employee")
 	}
 	cfg, nc, js, err := connectNeeding(env, config.Worker)
 	if err != nil {
@@ -73,6 +80,9 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 	hub, err := hubClient(cfg)
 	if err != nil {
 		return err
+	}
+	if *one != "" {
+		return reconcileOne(ctx, env, store, hub, broker.NewSchedules(js, cfg.SchedulesStream), *one, *apply, *wait, *asJSON)
 	}
 	reports, checkErr := drift.Check(ctx, store, hub, broker.NewSchedules(js, cfg.SchedulesStream), drift.Options{Orgs: ids, Apply: *apply})
 	if checkErr != nil && len(reports) == 0 {
