@@ -24,11 +24,12 @@ import (
 // (the list docs/nats-permissions.md explains): the worker creates its
 // streams, consumers and bucket, hires, sends on leave and terminates,
 // holds a burst at the guard until the tools approve it, applies a
-// scheduled termination at its time, runs its drift check, purges old
+// scheduled termination at its time, drives a hand edit back, purges old
 // events and answers a liveness request, and the tools publish, follow
-// results, explain, plan, reconcile and check, while the server logs no
-// permission violation. Then it shows that the permissions are enforced
-// and that a violation would have been seen.
+// results, explain, plan, reconcile (and provision an employee whose
+// retry waits) and check, while the server logs no permission violation.
+// Then it shows that the permissions are enforced and that a violation
+// would have been seen.
 func TestNATSPermissions(t *testing.T) {
 	s := newSecured(t)
 	var workerLog testenv.SyncBuffer
@@ -49,12 +50,7 @@ func TestNATSPermissions(t *testing.T) {
 		// event, read back from HR_EVENTS.
 		{ID: "h-5", Kind: "hired", Employee: "P-5", Name: "Nora Quinn", Org: 99, At: t0},
 	} {
-		msg := nats.NewMsg("hr.events." + e.Kind)
-		msg.Data = e.Body()
-		msg.Header.Set(jetstream.MsgIDHeader, e.ID)
-		if _, err := hr.PublishMsg(t.Context(), msg); err != nil {
-			t.Fatalf("the HR system publishes %s: %v", e.ID, err)
-		}
+		publish(t, hr, e)
 	}
 	if got := awaitResults(t, results, "h-1", "h-2", "h-3", "h-4", "h-5"); got["h-5"] != "failed" || got["h-1"] != "applied" {
 		t.Errorf("hires: %v", got)
@@ -120,6 +116,22 @@ func TestNATSPermissions(t *testing.T) {
 		t.Fatal("cannot edit Alex Brown by hand")
 	}
 	await.True(t, 20*time.Second, func() bool { return simStatus(s.sim, 24, "Alex Brown") == 0 }, "the drift check to drive Alex Brown back")
+
+	// A hire ChatHub failed waits an hour for its retry; the tools
+	// provision the employee on demand.
+	s.sim.SetFaults(chathubsim.Faults{ErrorRate: 1})
+	publish(t, hr, testenv.Event{ID: "h-6", Kind: "hired", Employee: "P-6", Name: "Olivia Park", Org: 25, At: t0})
+	await.True(t, 30*time.Second, func() bool {
+		out, err := s.tool("chathub-tools", cli.Explain, "P-6")
+		return err == nil && strings.Contains(out, "retry:")
+	}, "the hire to wait for its retry")
+	s.sim.SetFaults(chathubsim.Faults{})
+	if out, err := s.tool("chathub-tools", cli.Reconcile, "-employee", "P-6", "-apply", "-wait", "20s"); err != nil {
+		t.Errorf("worker reconcile -employee P-6 -apply: %v\n%s", err, out)
+	}
+	if got := awaitResults(t, results, "h-6"); got["h-6"] != "applied" {
+		t.Errorf("the hire provisioned on demand: %s", got["h-6"])
+	}
 
 	// The events taken in are purged, and the leader answers a liveness
 	// request.
@@ -218,4 +230,15 @@ func operatorID(t *testing.T, sim *chathubsim.Server, org int, name string) int6
 	}
 	t.Fatalf("no operator named %q in organization %d", name, org)
 	return 0
+}
+
+// publish publishes e as the HR system does.
+func publish(t *testing.T, js jetstream.JetStream, e testenv.Event) {
+	t.Helper()
+	msg := nats.NewMsg("hr.events." + e.Kind)
+	msg.Data = e.Body()
+	msg.Header.Set(jetstream.MsgIDHeader, e.ID)
+	if _, err := js.PublishMsg(t.Context(), msg); err != nil {
+		t.Fatalf("the HR system publishes %s: %v", e.ID, err)
+	}
 }

@@ -106,7 +106,7 @@ func (s *secured) workerConfig() config.Config {
 	cfg, err := config.Parse(map[string]string{
 		"NATS_URL": s.url("chathub-worker"), "CHATHUB_BASE_URL": s.simURL, "CHATHUB_TOKEN": testenv.Token,
 		"CHATHUB_RATE_LIMIT": "100", "CHATHUB_TIMEOUT": "2s", "HTTP_ADDR": "127.0.0.1:0",
-		"RETRY_BASE_DELAY": "50ms", "RETRY_MAX_DELAY": "400ms", "ACK_WAIT": "5s", "LEASE_TTL": "8s",
+		"RETRY_BASE_DELAY": "1h", "RETRY_MAX_DELAY": "1h", "ACK_WAIT": "5s", "LEASE_TTL": "8s",
 		"SHUTDOWN_GRACE": "5s", "BATCH_MAX_WAIT": "50ms", "GUARD_THRESHOLD": "1", "GUARD_MIN": "0",
 		"RECONCILE_INTERVAL": "1s", "RECONCILE_APPLY": "true",
 	}, config.Worker)
