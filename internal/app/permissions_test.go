@@ -74,8 +74,10 @@ func TestNATSPermissions(t *testing.T) {
 
 	// Two deactivations in organization 24 are past GUARD_THRESHOLD 1.
 	await.True(t, 30*time.Second, func() bool {
-		out, err := s.tool("chathub-tools", cli.Guard)
-		return err == nil && strings.Contains(out, "24")
+		out, err := s.tool("chathub-tools", cli.Guard, "-json")
+		var held []struct{ OrganizationID, Held int }
+		return err == nil && json.Unmarshal([]byte(out), &held) == nil &&
+			len(held) == 1 && held[0].OrganizationID == 24 && held[0].Held > 0
 	}, "the guard to hold organization 24")
 	if out, err := s.tool("chathub-tools", cli.Explain, "P-4"); err != nil || !strings.Contains(out, "terminated from") {
 		t.Errorf("worker explain P-4: %v\n%s", err, out)
