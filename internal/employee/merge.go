@@ -15,6 +15,15 @@ const ScheduleAhead = time.Second
 // of the store. An event beyond it fails with a reason.
 const MaxWaiting = 500
 
+// MaxWaitingBytes bounds the same events by the text they carry (ids,
+// names, traces): an id may have 256 characters of four bytes each, and
+// the store escapes a byte to as many as six, so a count alone does not
+// keep a record within one message of the store (1 MiB by NATS's
+// default). Six times this, plus the fixed fields of MaxWaiting events
+// twice over, stays under 1 MiB; with ids of a few dozen characters the
+// count is reached first.
+const MaxWaitingBytes = 96 << 10
+
 // Verdict is what merging one event did.
 type Verdict struct {
 	Kind VerdictKind
@@ -71,9 +80,10 @@ func (r *Record) Merge(e Event, seq uint64, delivered int, trace string, now tim
 	case dupOf != 0:
 		return Verdict{Kind: Skip, Reason: fmt.Sprintf("duplicate: event %s was already taken from the stream at sequence %d", Quote(e.ID), dupOf),
 			Changed: changed, Repeat: true}
-	case r.waiting() >= MaxWaiting:
-		return Verdict{Kind: Fail, Reason: fmt.Sprintf("employee %s already has %d events waiting for their time or their result; "+
-			"publish this event again once they are resolved", Quote(e.EmployeeID), MaxWaiting), Changed: changed}
+	case r.waiting() >= MaxWaiting || r.waitingBytes()+waitCost(e.ID, e.Name, trace) > MaxWaitingBytes:
+		return Verdict{Kind: Fail, Reason: fmt.Sprintf("employee %s already has %d events waiting for their time or their result, "+
+			"as many as one employee's record holds; publish this event again once they are resolved", Quote(e.EmployeeID), r.waiting()),
+			Changed: changed}
 	}
 	if e.Time.After(now.Add(ScheduleAhead)) {
 		// The change waits for its time, and its result with it: by then
@@ -115,6 +125,26 @@ func (r *Record) waiting() int {
 	}
 	return n
 }
+
+// waitingBytes is the text the events waiting carry: the id of each
+// change waiting for its time (and its name), and of each event owed a
+// result (and its trace). An event that waits for both is counted as
+// waitCost counts it.
+func (r *Record) waitingBytes() int {
+	n := 0
+	for _, c := range r.Scheduled {
+		n += len(c.ID) + len(c.Name)
+	}
+	for _, o := range r.Owed {
+		n += len(o.ID) + len(o.Trace)
+	}
+	return n
+}
+
+// waitCost is what one more event adds to waitingBytes at most: its id
+// twice (dated ahead, it waits for its time and for its result), its name
+// and its trace.
+func waitCost(id, name, trace string) int { return 2*len(id) + len(name) + len(trace) }
 
 // markOf is the mark an event of kind k must be newer than to take
 // effect: its kind's, or for a transfer the newest event's.
