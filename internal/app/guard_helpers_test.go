@@ -51,22 +51,37 @@ func guardCLI(t *testing.T, h *testenv.Harness, args ...string) (string, error) 
 	return out.String(), err
 }
 
-// heldOrgs lists the organizations worker guard -json shows held.
+// heldOrgs lists the organizations worker guard -json shows held,
+// waiting for a person to decide.
 func heldOrgs(t *testing.T, h *testenv.Harness) map[int]int {
+	t.Helper()
+	m := map[int]int{}
+	for _, o := range guardList(t, h) {
+		if o.Decision == nil {
+			m[o.OrganizationID] = o.Held
+		}
+	}
+	return m
+}
+
+// listed is an organization as worker guard -json lists it.
+type listed struct {
+	OrganizationID, Held int
+	Decision             *guard.Decision
+}
+
+// guardList is what worker guard -json lists.
+func guardList(t *testing.T, h *testenv.Harness) []listed {
 	t.Helper()
 	out, err := guardCLI(t, h, "-json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []struct{ OrganizationID, Held int }
+	var list []listed
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("worker guard -json: %v\n%s", err, out)
 	}
-	m := map[int]int{}
-	for _, o := range list {
-		m[o.OrganizationID] = o.Held
-	}
-	return m
+	return list
 }
 
 func statusOf(h *testenv.Harness, org int, name string) int {

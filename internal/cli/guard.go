@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -64,7 +65,9 @@ func Guard(ctx context.Context, args []string, env Env) error {
 	return decide(ctx, cfg, js, store, *org, verb == "approve", *by, *reason, env)
 }
 
-// held is one organization's held deactivations, as listed.
+// held is one organization's held deactivations, as listed: those of a
+// trip that waits for a person, or those of a trip a person decided that
+// the worker has not applied (or failed) yet.
 type held struct {
 	OrganizationID int       `json:"organizationId"`
 	Held           int       `json:"held"`
@@ -72,6 +75,8 @@ type held struct {
 	Threshold      int       `json:"threshold"`
 	GuardThreshold string    `json:"guardThreshold"`
 	Window         string    `json:"window"`
+	// Decision is who decided, when and why, once a person did.
+	Decision *guard.Decision `json:"decision,omitempty"`
 }
 
 func listGuards(ctx context.Context, store *broker.Store, asJSON bool, env Env) error {
@@ -81,41 +86,86 @@ func listGuards(ctx context.Context, store *broker.Store, asJSON bool, env Env) 
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(states, func(a, b guard.State) int { return a.OrganizationID - b.OrganizationID })
 	list := []held{}
 	for _, st := range states {
-		if st.Tripped == nil {
+		if st.Tripped == nil && len(st.Decisions) == 0 {
 			continue
 		}
 		waiting, err := store.Held(readCtx, st.OrganizationID)
 		if err != nil {
 			return err
 		}
-		n := 0
+		count := map[uint64]int{}
 		for _, w := range waiting {
-			if w.Held == st.Tripped.Gen {
-				n++
+			count[w.Held]++
+		}
+		if t := st.Tripped; t != nil {
+			list = append(list, held{st.OrganizationID, count[t.Gen], t.Since, t.Threshold, t.Rule, t.Window.String(), nil})
+		}
+		for _, d := range st.Decisions {
+			if n := count[d.Gen]; n > 0 && d.Trip != nil {
+				t := d.Trip
+				list = append(list, held{st.OrganizationID, n, t.Since, t.Threshold, t.Rule, t.Window.String(), &d})
 			}
 		}
-		t := st.Tripped
-		list = append(list, held{st.OrganizationID, n, t.Since, t.Threshold, t.Rule, t.Window.String()})
 	}
 	if asJSON {
 		return json.NewEncoder(env.Stdout).Encode(list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "no organization's deactivations are held")
-		return nil
+	} else if err := printHeld(list, env); err != nil {
+		return err
 	}
+	for _, st := range states {
+		if n := len(st.Decisions); n > 0 {
+			d := st.Decisions[n-1]
+			fmt.Fprintf(env.Stdout, "last decision: organization %d %s %s\n", st.OrganizationID, verbOf(d), decidedBy(d))
+		}
+	}
+	return nil
+}
+
+// printHeld prints the held deactivations as a table.
+func printHeld(list []held, env Env) error {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORGANIZATION\tHELD\tSINCE\tTHRESHOLD\tWINDOW")
+	fmt.Fprintln(tw, "ORGANIZATION\tHELD\tSINCE\tTHRESHOLD\tWINDOW\tDECISION")
+	undecided := false
 	for _, h := range list {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%d (%s)\t%s\n", h.OrganizationID, h.Held, h.Since.UTC().Format(time.RFC3339), h.Threshold, h.GuardThreshold, h.Window)
+		decision := "waits for a person"
+		if d := h.Decision; d != nil {
+			decision = verbOf(*d) + ": the worker is releasing them"
+		} else {
+			undecided = true
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d (%s)\t%s\t%s\n", h.OrganizationID, h.Held, h.Since.UTC().Format(time.RFC3339),
+			h.Threshold, h.GuardThreshold, h.Window, decision)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stdout, "decide with: worker guard approve -org N, or worker guard reject -org N")
+	if undecided {
+		fmt.Fprintln(env.Stdout, "decide with: worker guard approve -org N, or worker guard reject -org N")
+	}
 	return nil
+}
+
+// verbOf is what a person decided.
+func verbOf(d guard.Decision) string {
+	return map[bool]string{true: "approved", false: "rejected"}[d.Approve]
+}
+
+// decidedBy says who decided about which trip, when and why.
+func decidedBy(d guard.Decision) string {
+	s := fmt.Sprintf("by %s at %s", orUnknown(d.By), d.At.UTC().Format(time.RFC3339))
+	if t := d.Trip; t != nil {
+		s += fmt.Sprintf(" (tripped %s with %d held)", t.Since.UTC().Format(time.RFC3339), t.Held)
+	}
+	if d.Reason != "" {
+		s += ": " + d.Reason
+	}
+	return s
 }
 
 // decide records a person's decision (who, when, why), then wakes every
@@ -167,11 +217,6 @@ func decide(ctx context.Context, cfg config.Config, js jetstream.JetStream, stor
 	if again {
 		what += " (decided before; finishing)"
 	}
-	t := guard.Trip{}
-	if d.Trip != nil {
-		t = *d.Trip
-	}
-	fmt.Fprintf(env.Stdout, "organization %d: %s %s (tripped %s with %d held, threshold %d)\n",
-		org, what, Count(woken, "held deactivation"), t.Since.UTC().Format(time.RFC3339), t.Held, t.Threshold)
+	fmt.Fprintf(env.Stdout, "organization %d: %s %s; decided %s\n", org, what, Count(woken, "held deactivation"), decidedBy(d))
 	return nil
 }
