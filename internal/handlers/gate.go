@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/employee"
@@ -38,6 +39,10 @@ type orgGuard struct {
 	waiting  map[string]bool
 	admitted map[string]bool
 	last     time.Time
+	// arrived is when the intake last took in a leave or a termination of
+	// the organization (Unix nanoseconds): a burst's looks wait while it
+	// arrives (queue.add), so its first ones alone must not settle.
+	arrived atomic.Int64
 	// unflushed are deactivations applied and not yet in the store, per
 	// Unix millisecond.
 	unflushed map[int64]int
@@ -115,10 +120,23 @@ func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) gua
 		g.counted[employeeID] = org
 		g.mu.Unlock()
 	}
-	if settled := o.last.Add(g.p.cfg.GuardSettle); now.Before(settled) {
+	settled := o.last.Add(g.p.cfg.GuardSettle)
+	if a := time.Unix(0, o.arrived.Load()).Add(g.p.cfg.GuardSettle); a.After(settled) {
+		settled = a
+	}
+	if now.Before(settled) {
 		return guard.Verdict{Wait: settled}
 	}
 	return g.decide(ctx, org, o, employeeID, now)
+}
+
+// arriving notes that the intake took in a leave or a termination in the
+// organization at now: the guard decides on none of its deactivations
+// until GuardSettle later.
+func (g *gate) arriving(org int, now time.Time) {
+	if !g.p.cfg.Guard.Threshold.Off() {
+		g.org(org).arrived.Store(now.UnixNano())
+	}
 }
 
 // decide counts the organization's deactivations (applied within the

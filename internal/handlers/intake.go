@@ -47,6 +47,11 @@ func (p *Pipeline) Take(ctx context.Context, batch []Inbound, caughtUp bool) {
 	start := time.Now()
 	valid, rejected := p.parse(ctx, batch)
 	p.reject(ctx, rejected)
+	for _, h := range valid {
+		if h.ev.Kind.Urgent() && !h.ev.Time.After(start.Add(employee.ScheduleAhead)) {
+			p.gate.arriving(h.ev.OrganizationID, start)
+		}
+	}
 	p.caughtUp.Store(caughtUp)
 	quietAt, flowing := p.arrivals.flowing(time.Now())
 	waiting, gated := p.queue.add(valid, caughtUp, flowing)
