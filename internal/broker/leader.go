@@ -167,9 +167,10 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 			free = false
 		}
 		if seen != 0 {
-			// Ask again whether the holder is gone every fifth of the
-			// lease, and take over when the lease runs out.
-			timer.Reset(min(max(time.Until(since.Add(l.ttl)), 0), l.ttl/5))
+			// Ask again whether the holder is gone every goneEvery (at
+			// most a fifth of the lease), and take over when the lease
+			// runs out.
+			timer.Reset(min(max(time.Until(since.Add(l.ttl)), 0), l.ttl/5, goneEvery))
 		}
 		select {
 		case e, open := <-w.Updates():
@@ -192,6 +193,13 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 		}
 	}
 }
+
+// goneEvery is how often a standby asks whether the worker that leads is
+// gone. A fifth of the default two-minute lease (24 s) made a standby take
+// over from a crashed worker only after its messages had long been due
+// again (ACK_WAIT, 10 s); an answer, or NATS saying nobody listens, costs
+// one round trip.
+const goneEvery = 2 * time.Second
 
 // gone reports whether the worker named holder is gone: NATS knows nobody
 // listening on its subject.
