@@ -51,6 +51,9 @@ type Worker struct {
 	closed chan struct{}
 	// name names this worker in the election and the drift check's turn.
 	name string
+	// sweep is how often the list of unfinished work is walked (0: the
+	// pipeline's default).
+	sweep time.Duration
 	// tracer makes the spans; stopTracing flushes them at Close.
 	tracer      trace.TracerProvider
 	stopTracing func(context.Context) error
@@ -153,6 +156,7 @@ func (w *Worker) build() error {
 		GuardSettle: 5 * cfg.BatchMaxWait,
 		AckWait:     cfg.AckWait,
 		CallTimeout: cfg.ChatHubTimeout,
+		Sweep:       w.sweep,
 		Metrics:     w.metrics,
 		Tracer:      w.tracer.Tracer(tracing.Name),
 	}, handlers.Ports{

@@ -1,6 +1,10 @@
 package app
 
-import "go.opentelemetry.io/otel/trace"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
 
 // Option changes how New builds the worker.
 type Option func(*Worker)
@@ -9,4 +13,11 @@ type Option func(*Worker)
 // OTEL_* variables ask for.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(w *Worker) { w.tracer = tp }
+}
+
+// WithSweep makes the leading worker walk its list of unfinished work
+// every d, instead of every five minutes, for employees that a lost
+// wake-up would leave waiting. It is for tests and failure drills.
+func WithSweep(d time.Duration) Option {
+	return func(w *Worker) { w.sweep = d }
 }
