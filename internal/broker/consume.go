@@ -59,14 +59,25 @@ type Consumer struct {
 	cons jetstream.Consumer
 	nc   *nats.Conn
 	log  zerolog.Logger
-	// Buffer is how many messages the client pulls ahead.
-	Buffer int
-	beat   Beat
+	// Buffer is how many messages the client pulls ahead; BufferBytes
+	// how many bytes one pull asks for at most.
+	Buffer, BufferBytes int
+	beat                Beat
 }
 
 // NewConsumer returns a loop over cons; nc sends the acknowledgements.
 func NewConsumer(cons jetstream.Consumer, nc *nats.Conn, log zerolog.Logger) *Consumer {
-	return &Consumer{cons: cons, nc: nc, log: log, Buffer: 500}
+	return &Consumer{cons: cons, nc: nc, log: log, Buffer: 500, BufferBytes: 4 << 20}
+}
+
+// pullBytes is what one pull asks for at most: BufferBytes, but never less
+// than the largest message the server takes (with room for its headers),
+// which a smaller pull could never deliver. A new pull goes out only as
+// the loop takes messages, so what the client holds ahead is about one or
+// two pulls' worth; by count alone, 500 messages of up to 1 MB each could
+// be 500 MB.
+func (c *Consumer) pullBytes() int {
+	return max(c.BufferBytes, int(c.nc.MaxPayload())+64<<10)
 }
 
 // Alive says whether the loop made progress within limit.
@@ -93,7 +104,7 @@ const Quiet = 10 * time.Millisecond
 // back at the end.
 func (c *Consumer) Run(ctx context.Context, room func() int, roomed <-chan struct{}, handle func(batch []*Message, caughtUp bool)) error {
 	for ctx.Err() == nil {
-		iter, err := c.cons.Messages(jetstream.PullMaxMessages(c.Buffer))
+		iter, err := c.cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(c.Buffer, c.pullBytes()))
 		if err != nil {
 			c.log.Warn().Err(err).Msg("cannot consume; trying again")
 			_ = ctxtime.Sleep(ctx, time.Second)
