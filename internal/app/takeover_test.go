@@ -12,13 +12,14 @@ import (
 
 // resumeWithin is how soon a crashed worker's work must be finished by
 // another: its messages come back after ACK_WAIT (10 s by default), and
-// nothing waits for the dead worker's lease (two minutes by default).
+// nothing waits for the dead worker's lease, however long.
 const resumeWithin = 15 * time.Second
 
 // TestCrashedWorkerResumesWithin15s: the leading worker dies, as SIGKILL
 // kills it, while it holds events under way at a slow ChatHub. A standby
 // that runs beside it, or the same worker restarted alone, finishes every
-// event within 15 s with the default ACK_WAIT and LEASE_TTL.
+// event within 15 s, with the default ACK_WAIT and a LEASE_TTL of two
+// minutes (the default is one) that nothing may wait for.
 func TestCrashedWorkerResumesWithin15s(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
