@@ -195,10 +195,10 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 }
 
 // goneEvery is how often a standby asks whether the worker that leads is
-// gone. A fifth of the default two-minute lease (24 s) made a standby take
-// over from a crashed worker only after its messages had long been due
-// again (ACK_WAIT, 10 s); an answer, or NATS saying nobody listens, costs
-// one round trip.
+// gone. A fifth of the lease (12 s at the default minute) made a standby
+// take over from a crashed worker long after its messages were due again
+// (ACK_WAIT, 10 s); an answer, or NATS saying nobody listens, costs one
+// round trip.
 const goneEvery = 2 * time.Second
 
 // gone reports whether the worker named holder is gone: NATS knows nobody
