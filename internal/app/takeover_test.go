@@ -63,3 +63,29 @@ func TestCrashedWorkerResumesWithin15s(t *testing.T) {
 		})
 	}
 }
+
+// TestLongCallsAreNotDeliveredAgain: ChatHub takes 4 s to answer, twice
+// ACK_WAIT. The worker marks the messages it holds in progress, so none is
+// delivered again while it waits.
+func TestLongCallsAreNotDeliveredAgain(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{Latency: 4 * time.Second})
+	h.Start(h.Config(func(c *config.Config) {
+		c.AckWait, c.ChatHubTimeout, c.LeaseTTL = 2*time.Second, 10*time.Second, time.Minute
+	}))
+	for i := range 10 {
+		h.PublishEvent(hire(i, 24+i%2))
+	}
+	redelivered := 0
+	await.True(t, time.Minute, func() bool {
+		if info, err := h.ConsumerInfo(testenv.EventsStream); err == nil {
+			redelivered = max(redelivered, info.NumRedelivered)
+		}
+		return len(h.Results()) == 10
+	}, "10 results")
+	assertNoneFailed(t, h.WaitResults(10, time.Minute))
+	if redelivered != 0 {
+		t.Errorf("%d messages delivered again while ChatHub answered, want none", redelivered)
+	}
+}
