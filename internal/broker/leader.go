@@ -116,6 +116,12 @@ func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lo
 		case err == nil:
 			rev, renewed = next, sent
 		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			if mine, ok := l.stillMine(lead); ok {
+				// An earlier renewal landed but its answer was lost (a
+				// node of the cluster restarted): the lead is still ours.
+				rev, renewed = mine, sent
+				continue
+			}
 			lost() // another worker took over
 			return 0
 		case time.Since(renewed) > l.ttl-l.ttl/5:
@@ -127,6 +133,22 @@ func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lo
 			l.log.Warn().Err(err).Msg("cannot renew the lead; trying again")
 		}
 	}
+}
+
+// stillMine reads the key, and returns its revision if it names this
+// worker.
+func (l *Leader) stillMine(ctx context.Context) (uint64, bool) {
+	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.ttl/5)
+	defer cancel()
+	e, err := l.kv.Get(opCtx, LeaderKey)
+	if err != nil {
+		return 0, false
+	}
+	var v lease
+	if json.Unmarshal(e.Value(), &v) != nil || v.Owner != l.name {
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // campaign waits until this worker is elected, and returns the key's
@@ -160,7 +182,9 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 	defer timer.Stop()
 	free := false
 	for {
-		if free || (seen != 0 && (time.Since(since) >= l.ttl || l.gone(ctx, holder))) {
+		// A key that names this worker is a lease it lost track of (a
+		// renewal whose answer was lost): nobody else holds it.
+		if free || (seen != 0 && (time.Since(since) >= l.ttl || holder == l.name || l.gone(ctx, holder))) {
 			if rev, ok := l.take(ctx, seen); ok {
 				return rev, true
 			}

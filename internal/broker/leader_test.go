@@ -1,0 +1,74 @@
+package broker_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/broker"
+	"github.com/chathub-operator-worker/worker/internal/embedded"
+)
+
+// TestLeaseNamingThisWorkerIsItsOwn: a lease key that names this worker
+// (a renewal that landed while its answer was lost, as when a node of the
+// cluster restarts) neither makes the leader give up nor makes it wait
+// out the lease to lead again.
+func TestLeaseNamingThisWorkerIsItsOwn(t *testing.T) {
+	t.Parallel()
+	ns, err := embedded.Start(embedded.Options{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := json.Marshal(map[string]any{"owner": "w1", "since": time.Now()})
+	// A key left naming w1: w1 leads at once, not after the lease.
+	if _, err := kv.Put(t.Context(), broker.LeaderKey, mine); err != nil {
+		t.Fatal(err)
+	}
+	l := broker.NewLeader(nc, kv, "w1", 10*time.Second, zerolog.Nop())
+	ctx, stop := context.WithCancel(t.Context())
+	ended := make(chan struct{})
+	lost := make(chan struct{})
+	go func() {
+		defer close(ended)
+		l.Lead(ctx, func(stop, lead context.Context) {
+			select {
+			case <-stop.Done():
+			case <-lead.Done():
+				close(lost)
+			}
+		})
+	}()
+	defer func() { stop(); <-ended }()
+	await.True(t, 5*time.Second, l.Leads, "w1 to lead over a key that names it")
+	// Its renewal now finds a revision it did not expect, naming it.
+	rev, err := kv.Put(t.Context(), broker.LeaderKey, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	await.True(t, 30*time.Second, func() bool {
+		e, err := kv.Get(t.Context(), broker.LeaderKey)
+		return err == nil && e.Revision() > rev
+	}, "w1 to renew past the revision it did not expect")
+	select {
+	case <-lost:
+		t.Fatal("w1 gave up the lead over a key that names it")
+	default:
+	}
+}
