@@ -18,29 +18,38 @@ import (
 // Results returns every result in HR_RESULTS, with its subject and msg id.
 func (h *Harness) Results() []Result {
 	h.t.Helper()
+	out, err := h.results()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// results reads every result in HR_RESULTS.
+func (h *Harness) results() ([]Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := h.JS.Stream(ctx, "HR_RESULTS")
 	if err != nil {
-		h.t.Fatalf("results stream: %v", err)
+		return nil, fmt.Errorf("results stream: %w", err)
 	}
 	info, err := s.Info(ctx)
 	if err != nil {
-		h.t.Fatalf("results stream info: %v", err)
+		return nil, fmt.Errorf("results stream info: %w", err)
 	}
 	var out []Result
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if err != nil {
-			h.t.Fatalf("result %d: %v", seq, err)
+			return nil, fmt.Errorf("result %d: %w", seq, err)
 		}
 		r, err := hrevent.DecodeResult(m.Data)
 		if err != nil {
-			h.t.Fatal(err)
+			return nil, err
 		}
 		out = append(out, Result{Result: r, Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Body: m.Data})
 	}
-	return out
+	return out, nil
 }
 
 // Result is a stored result with its message's subject, id and body.
@@ -74,13 +83,18 @@ func (h *Harness) WaitResults(n int, timeout time.Duration) []Result {
 	var got []Result
 	deadline := time.Now().Add(timeout)
 	for {
-		got = h.Results()
-		if firsts(got) >= n && h.ConsumerIdle() {
+		// A cluster electing a stream leader may not answer for a while:
+		// the wait goes on.
+		read, err := h.results()
+		if err == nil {
+			got = read
+		}
+		if err == nil && firsts(got) >= n && h.ConsumerIdle() {
 			return got
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results (%d first), consumer %s; %s",
-				timeout, n, len(got), firsts(got), h.consumerState(EventsStream), h.owing())
+			h.t.Fatalf("timed out after %s waiting for %d results and an idle consumer: %d results (%d first), consumer %s; %s (last read: %v)",
+				timeout, n, len(got), firsts(got), h.consumerState(EventsStream), h.owing(), err)
 		}
 		select {
 		case <-h.t.Context().Done():
