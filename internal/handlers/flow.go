@@ -12,8 +12,8 @@ import (
 // worker still handles earlier ones; events sent one at a time, each once
 // the last one's result came, are no flow however close together. Outside
 // a flow the stream is quiet once no batch came for quiet; in one, once
-// none came for four of its average gaps, or half as long again as its
-// longest recent gap, so that a loaded machine that stretches a flow's
+// none came for flowQuiet, four of its average gaps, or half as long
+// again as its longest recent gap, so that a loaded machine that stretches a flow's
 // gaps (a collection, a descheduled publisher) does not cut it into small
 // calls. A longer gap while the worker is busy is such a hiccup, not the
 // flow's end. One goroutine (the intake) calls arrived; any may call
@@ -27,8 +27,9 @@ type flow struct {
 
 const (
 	// quiet is how long no event must have come for the stream to be
-	// quiet outside a flow.
-	quiet = 10 * time.Millisecond
+	// quiet outside a flow; flowQuiet inside one.
+	quiet     = 10 * time.Millisecond
+	flowQuiet = 30 * time.Millisecond
 	// flowGap is the longest gap between batches that makes a flow;
 	// maxHiccup the longest one a flow waits out.
 	flowGap   = 50 * time.Millisecond
@@ -71,7 +72,7 @@ func (f *flow) flowing(now time.Time) (time.Time, bool) {
 func (f *flow) quietAt() time.Time {
 	wait := quiet
 	if avg := time.Duration(f.gap.Load()); avg > 0 {
-		wait = max(wait, 4*avg, time.Duration(f.peak.Load())*3/2)
+		wait = max(flowQuiet, 4*avg, time.Duration(f.peak.Load())*3/2)
 	}
 	return time.Unix(0, f.last.Load()).Add(wait)
 }
