@@ -112,18 +112,20 @@ func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lo
 		opCtx, cancel := context.WithTimeout(context.WithoutCancel(lead), l.ttl/5)
 		next, err := l.kv.Update(opCtx, LeaderKey, l.value(), rev)
 		cancel()
+		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			// Either another worker took over, or an earlier renewal
+			// landed while its answer was lost (a node of the cluster
+			// restarted) and the lead is still ours. A key that cannot
+			// be read says neither: that is a failed renewal.
+			var mine bool
+			if next, mine, err = l.stillMine(lead); err == nil && !mine {
+				lost()
+				return 0
+			}
+		}
 		switch {
 		case err == nil:
 			rev, renewed = next, sent
-		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch):
-			if mine, ok := l.stillMine(lead); ok {
-				// An earlier renewal landed but its answer was lost (a
-				// node of the cluster restarted): the lead is still ours.
-				rev, renewed = mine, sent
-				continue
-			}
-			lost() // another worker took over
-			return 0
 		case time.Since(renewed) > l.ttl-l.ttl/5:
 			// A standby may take over soon: stop before it can.
 			l.log.Error().Err(err).Msg("cannot renew the lead in time; stopping all work")
@@ -137,18 +139,21 @@ func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lo
 
 // stillMine reads the key, and returns its revision if it names this
 // worker.
-func (l *Leader) stillMine(ctx context.Context) (uint64, bool) {
+func (l *Leader) stillMine(ctx context.Context) (uint64, bool, error) {
 	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.ttl/5)
 	defer cancel()
 	e, err := l.kv.Get(opCtx, LeaderKey)
-	if err != nil {
-		return 0, false
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
 	}
 	var v lease
 	if json.Unmarshal(e.Value(), &v) != nil || v.Owner != l.name {
-		return 0, false
+		return 0, false, nil
 	}
-	return e.Revision(), true
+	return e.Revision(), true, nil
 }
 
 // campaign waits until this worker is elected, and returns the key's

@@ -34,11 +34,16 @@ func (p *Pipeline) Run(stop, work context.Context) {
 	wg.Go(func() { p.queue.timerLoop(looks) })
 	wg.Go(func() { p.heartbeat(looks) })
 	wg.Go(func() { p.gate.watch(looks) })
+	// The sweep ends on the stop signal (it must not wake employees
+	// while the looks under way drain) or with the work (the lead lost).
+	sweeping, stopSweep := context.WithCancel(work)
+	defer stopSweep()
+	defer context.AfterFunc(stop, stopSweep)()
 	wg.Go(func() {
 		// Work a worker that stopped left: creates it may have made, and
 		// employees it had not finished.
-		p.intents.recover(stop)
-		p.sweep(stop, true)
+		p.intents.recover(sweeping)
+		p.sweep(sweeping, true)
 	})
 	select {
 	case <-stop.Done():

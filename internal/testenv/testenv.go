@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -233,7 +234,11 @@ func (r *Worker) Shutdown(t *testing.T) {
 				t.Errorf("worker returned %v", err)
 			}
 		case <-time.After(30 * time.Second):
-			t.Error("worker did not stop within 30s")
+			// The stacks say where it is stuck; debug=1 folds alike
+			// goroutines, so the dump stays readable.
+			var stacks strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			t.Errorf("worker did not stop within 30s; goroutines:\n%s", stacks.String())
 		}
 	})
 }

@@ -1,0 +1,42 @@
+package app_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/chathub-operator-worker/worker/internal/await"
+	"github.com/chathub-operator-worker/worker/internal/broker"
+	"github.com/chathub-operator-worker/worker/internal/config"
+	"github.com/chathub-operator-worker/worker/internal/testenv"
+)
+
+// TestLeadLostThenRegained: the leading worker finds its lease taken by
+// another worker (as after a pause longer than LEASE_TTL): it stops all
+// work and stands by, and once that worker is gone it leads again and
+// takes events as before.
+func TestLeadLostThenRegained(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	w := h.Start(h.Config(func(c *config.Config) { c.LeaseTTL = 2 * time.Second }))
+	await.True(t, 30*time.Second, w.W.Leads, "the worker to lead")
+	h.PublishEvent(hire(0, 24))
+	h.WaitResults(1, 30*time.Second)
+
+	kv, err := h.JS.KeyValue(t.Context(), testenv.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := json.Marshal(map[string]any{"owner": "another-worker", "since": time.Now()})
+	if _, err := kv.Put(t.Context(), broker.LeaderKey, other); err != nil {
+		t.Fatal(err)
+	}
+	await.True(t, 30*time.Second, func() bool { return !w.W.Leads() }, "the worker to give up the lead it lost")
+	// The other worker is gone: its lease runs out unrenewed.
+	await.True(t, 30*time.Second, w.W.Leads, "the worker to lead again")
+	h.PublishEvent(hire(1, 24))
+	h.WaitResults(2, 30*time.Second)
+	if n := len(h.Sim.Operators(24)); n != 2 {
+		t.Errorf("%d operators, want 2", n)
+	}
+}
