@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/chathub-operator-worker/worker/internal/ctxtime"
+	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/guard"
 )
 
@@ -86,4 +88,47 @@ func (g *gate) alert(org int, t guard.Trip) {
 			return
 		}
 	}
+}
+
+// flush writes the deactivations applied into each organization's state,
+// revision-checked, reading the state again when a person changed it.
+func (g *gate) flush(ctx context.Context) {
+	g.mu.Lock()
+	orgs := make(map[int]*orgGuard, len(g.orgs))
+	for id, o := range g.orgs {
+		orgs[id] = o
+	}
+	g.mu.Unlock()
+	for id, o := range orgs {
+		o.mu.Lock()
+		for tries := 0; len(o.unflushed) > 0 && tries < 3; tries++ {
+			if err := g.load(ctx, id, o); err != nil {
+				break
+			}
+			st := o.st
+			st.Applied = cloneApplied(st.Applied)
+			for ms, n := range o.unflushed {
+				st.AddApplied(n, time.UnixMilli(ms))
+			}
+			rev, err := g.p.ports.Guards.PutState(ctx, st, o.rev)
+			if errors.Is(err, employee.ErrConflict) {
+				o.loaded = false
+				continue
+			}
+			if err == nil {
+				o.st, o.rev = st, rev
+				clear(o.unflushed)
+			}
+			break
+		}
+		o.mu.Unlock()
+	}
+}
+
+func cloneApplied(m map[int64]int) map[int64]int {
+	out := make(map[int64]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
