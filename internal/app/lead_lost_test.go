@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"encoding/json"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,11 @@ func TestLeadLostThenRegained(t *testing.T) {
 	if _, err := kv.Put(t.Context(), broker.LeaderKey, other); err != nil {
 		t.Fatal(err)
 	}
-	await.True(t, 30*time.Second, func() bool { return !w.W.Leads() }, "the worker to give up the lead it lost")
+	if !await.Within(30*time.Second, func() bool { return !w.W.Leads() }) {
+		var stacks strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+		t.Fatalf("the worker did not give up the lead it lost within 30s; goroutines:\n%s", stacks.String())
+	}
 	// The other worker is gone: its lease runs out unrenewed.
 	await.True(t, 30*time.Second, w.W.Leads, "the worker to lead again")
 	h.PublishEvent(hire(1, 24))

@@ -151,7 +151,11 @@ func (q *queue) poke(s *slot, now time.Time) {
 		signal(q.avail)
 		return
 	}
-	if !s.at.IsZero() && s.index < 0 && !s.onIt {
+	// Only a time still ahead is waited for: a slot whose time came and
+	// that cannot go now (queued already, its operations under way) is
+	// poked again when that changes; put back on the timers, the timer
+	// loop would take it off and put it back for ever, holding q.mu.
+	if s.at.After(now) && s.index < 0 && !s.onIt {
 		heap.Push(&q.timers, s)
 		signal(q.tick)
 	}
