@@ -75,7 +75,7 @@ func TestBacklogCostsWhatItNeeds(t *testing.T) {
 
 // TestOvertakenEventIsSkipped: a hire and a termination waiting together
 // create no operator; the hire is skipped, naming the termination, and
-// the termination is applied (CONTRACT §2).
+// the termination is applied.
 func TestOvertakenEventIsSkipped(t *testing.T) {
 	t.Parallel()
 	h := testenv.New(t)

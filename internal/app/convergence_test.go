@@ -90,7 +90,8 @@ func expectedState(events []testenv.Event) (string, int) {
 	return state, org
 }
 
-// assertChatHub checks what ChatHub holds for each story against §3, in
+// assertChatHub checks what ChatHub holds for each story against the
+// state its events give in time order (docs/promises.md), in
 // every organization, and that no operator was made twice for one
 // employee: one create for an employee who stays in one organization (a
 // rehire reactivates), at most one per event for a mover (each move to an
@@ -167,7 +168,7 @@ func publishShuffled(h *testenv.Harness, rng *rand.Rand, stories []story, pace t
 
 // TestConvergenceUnderFaults: random life stories, shuffled, duplicated
 // and redelivered, against a ChatHub that fails, throttles and loses
-// answers after committing: ChatHub ends as §3 says, with no duplicate
+// answers after committing: ChatHub ends as the events say, with no duplicate
 // operator, and every event has exactly one result.
 func TestConvergenceUnderFaults(t *testing.T) {
 	t.Parallel()

@@ -77,7 +77,7 @@ func TestBadInput(t *testing.T) {
 		case r.Attempts != 1:
 			t.Errorf("%s: %d attempts, want 1 (never retried)", b.name, r.Attempts)
 		case r.Subject != "hr.results.rejected."+resultKind(r.EventType):
-			t.Errorf("%s: subject %s, want hr.results.rejected.%s (CONTRACT §2: unknown when the type is unreadable)", b.name, r.Subject, resultKind(r.EventType))
+			t.Errorf("%s: subject %s, want hr.results.rejected.%s (the kind is unknown when the type is unreadable)", b.name, r.Subject, resultKind(r.EventType))
 		}
 		var echoed []byte
 		if r.Event != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // lateBy is how long after its time a scheduled change may reach ChatHub
-// (CONTRACT §3: "at most a couple of seconds after").
+// (the worker promises at most a couple of seconds after).
 const lateBy = 2 * time.Second
 
 // changesOf returns ChatHub's changes to the operators named name, after

@@ -1,6 +1,5 @@
-// Package config reads the worker's configuration from the environment
-// (CONTRACT §5), applies defaults and validates it, naming the variable in
-// every problem.
+// Package config reads the worker's configuration from the environment,
+// applies defaults and validates it, naming the variable in every problem.
 package config
 
 import (

@@ -1,4 +1,4 @@
-// Package guard is the mass-offboarding guard of CONTRACT §7: per
+// Package guard is the mass-offboarding guard: per
 // organization, deactivations applied within a window plus those waiting
 // are counted, and past a threshold none of the waiting ones is applied
 // until a person decides. It holds the rule and the organization's state;
