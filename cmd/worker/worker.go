@@ -16,7 +16,7 @@ import (
 func runWorker(ctx context.Context, args []string, env cli.Env) error {
 	spec := cli.Spec{
 		Synopsis: "run",
-		Summary: "Runs the worker with the configuration in the environment (README.md lists it) until SIGINT or\n" +
+		Summary: "Runs the worker with the configuration in the environment (docs/configuration.md lists it) until SIGINT or\n" +
 			"SIGTERM, then finishes or hands back its work and exits 0.",
 		Example: "NATS_URL=nats://nats:4222 CHATHUB_BASE_URL=https://chatapi.smsbat.com CHATHUB_TOKEN_FILE=/run/secrets/token worker",
 	}

@@ -134,7 +134,7 @@ func TestHireBurstBatches(t *testing.T) {
 // TestReplicasShareTheRateLimit: two workers with CHATHUB_RATE_LIMIT=10
 // together never put more than 10 calls in a second at ChatHub. The
 // limiter's own promise (starts spaced, under load) is tested where it is
-// made, in internal/ratelimit; here arrivals at the simulator may jitter
+// made, in internal/broker (limiter_test.go); here arrivals at the simulator may jitter
 // by up to CHATHUB_RATE_MARGIN, set wide for a loaded CI machine.
 func TestReplicasShareTheRateLimit(t *testing.T) {
 	t.Parallel()

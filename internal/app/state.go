@@ -38,7 +38,7 @@ func (w *Worker) watchState(ctx context.Context) {
 }
 
 // readWakeups sets the wake-up gauges: scheduled (waiting for their time)
-// and due (fired, not yet handled by a reconciler).
+// and due (fired, not yet handled by the pipeline).
 func (w *Worker) readWakeups(ctx context.Context) {
 	ci, err := w.objs.Wakes.Info(ctx)
 	if err != nil {

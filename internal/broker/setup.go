@@ -1,8 +1,9 @@
 // Package broker is the JetStream plumbing of the worker: it creates what
-// is missing (streams, consumers, the KV bucket), runs the intake loop on
-// HR_EVENTS and the reconcile queue on record changes and wake-ups,
-// publishes results and schedules, and maps each handler outcome to one
-// acknowledgement. It knows nothing of ChatHub.
+// is missing (streams, consumers, the KV bucket), pulls HR_EVENTS and the
+// wake-ups, reads and writes the employees' records, the guard's state and
+// the notes of creates, elects the one active worker, shares the ChatHub
+// rate between replicas, and publishes results, wake-ups and alerts. It
+// knows nothing of ChatHub's API.
 package broker
 
 import (

@@ -12,10 +12,6 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/hrevent"
 )
 
-// resultsDedupWindow is HR_RESULTS's duplicates window: a new result for
-// the same event id within it is dropped.
-const resultsDedupWindow = 20 * time.Minute
-
 // Replay republishes failed and rejected events from their results, after
 // the cause was fixed (an organization created in ChatHub, say). Each event
 // goes back to hr.events.<kind> unchanged; a truncated one cannot be
@@ -60,13 +56,8 @@ func Replay(ctx context.Context, args []string, env Env) error {
 		if kind == "" {
 			kind = "unknown"
 		}
-		note := ""
-		if md, err := m.Metadata(); err == nil && time.Since(md.Timestamp) < resultsDedupWindow {
-			note = fmt.Sprintf(" (its new result is dropped by %s deduplication until %s; ChatHub is updated all the same)",
-				cfg.ResultsStream, md.Timestamp.Add(resultsDedupWindow).Format(time.TimeOnly))
-		}
 		if *dryRun {
-			fmt.Fprintf(env.Stdout, "would replay %s %s from seq %d%s\n", kind, hrevent.OrDash(r.EventID), r.StreamSequence, note)
+			fmt.Fprintf(env.Stdout, "would replay %s %s from seq %d\n", kind, hrevent.OrDash(r.EventID), r.StreamSequence)
 			replayed++
 			return nil
 		}
@@ -81,7 +72,7 @@ func Replay(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("cannot replay seq %d: %w", r.StreamSequence, err)
 		}
 		replayed++
-		fmt.Fprintf(env.Stdout, "replayed %s %s from seq %d as seq %d%s\n", kind, hrevent.OrDash(r.EventID), r.StreamSequence, ack.Sequence, note)
+		fmt.Fprintf(env.Stdout, "replayed %s %s from seq %d as seq %d\n", kind, hrevent.OrDash(r.EventID), r.StreamSequence, ack.Sequence)
 		return nil
 	})
 	if err != nil {

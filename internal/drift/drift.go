@@ -1,6 +1,6 @@
 // Package drift compares what the employees' records say ChatHub holds
 // with what ChatHub lists, and corrects the records where a person changed
-// ChatHub by hand, so that the reconciler drives ChatHub back to the
+// ChatHub by hand, so that the pipeline drives ChatHub back to the
 // desired state through its usual path (rate limit, adopt before create,
 // claims). The worker runs it every RECONCILE_INTERVAL; `worker reconcile`
 // runs it on demand.
@@ -49,7 +49,7 @@ type Finding struct {
 	Desired string `json:"desired,omitempty"`
 	// Listed is the status ChatHub lists, "missing" when it lists none.
 	Listed string `json:"listed"`
-	// Applied: the record was corrected, and the reconciler drives
+	// Applied: the record was corrected, and the pipeline drives
 	// ChatHub back.
 	Applied bool `json:"applied,omitempty"`
 	// Left: the operator is of an organization the employee left, so it

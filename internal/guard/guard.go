@@ -2,7 +2,7 @@
 // organization, deactivations applied within a window plus those waiting
 // are counted, and past a threshold none of the waiting ones is applied
 // until a person decides. It holds the rule and the organization's state;
-// the reconciler keeps the state in KV and applies the rule.
+// the leading worker's pipeline keeps the state in KV and applies the rule.
 package guard
 
 import (

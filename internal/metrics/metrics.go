@@ -85,7 +85,7 @@ func New() *Metrics {
 	m.drift = add(m, prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "drift_operators",
 		Help: "Operators that differed from the records at the last periodic check, by organization and kind (status_changed, deleted, gone, unmanaged)."}, []string{"organization_id", "kind"}))
 	m.driftFound = add(m, prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_found_total",
-		Help: "Operators found changed by hand in ChatHub, by kind: by the periodic check, and by the reconciler when ChatHub refused a status."}, []string{"kind"}))
+		Help: "Operators found changed by hand in ChatHub, by kind: by the periodic check, and by the pipeline when ChatHub refused a status."}, []string{"kind"}))
 	m.driftChecks = add(m, prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_checks_total",
 		Help: "Periodic drift checks this worker ran, by result: in_step, drift, error."}, []string{"result"}))
 	m.driftLast = add(m, prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "drift_last_check_timestamp_seconds",
@@ -93,7 +93,7 @@ func New() *Metrics {
 	m.wakeScheduled = add(m, prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "wakeups_scheduled",
 		Help: "Wake-ups waiting for their time in the schedules stream: scheduled changes and retries (read every 15 s)."}))
 	m.wakeDue = add(m, prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "wakeups_due",
-		Help: "Wake-ups whose time came and that no reconciler has handled yet (read every 15 s)."}))
+		Help: "Wake-ups whose time came and that the pipeline has not handled yet (read every 15 s)."}))
 	build := buildinfo.Read()
 	add(m, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "build_info",
 		Help:        "Always 1; the labels say which build runs.",
@@ -115,7 +115,7 @@ func add[C prometheus.Collector](m *Metrics, c C) C {
 var (
 	kinds     = []string{"hired", "leave_started", "leave_ended", "terminated", "transferred", "unknown"}
 	outcomes  = []string{"applied", "skipped", "rejected", "failed"}
-	reasons   = []string{"chathub", "unauthorized", "store", "results", "busy"}
+	reasons   = []string{"chathub", "store", "results"}
 	endpoints = []string{"list", "synchronize", "status"}
 	// codes are those alerts name: no answer, throttled, server errors.
 	codes       = []string{"0", "200", "429", "500", "502", "503", "504"}
