@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/chathub-operator-worker/worker/internal/await"
 	"github.com/chathub-operator-worker/worker/internal/broker"
 	"github.com/chathub-operator-worker/worker/internal/config"
@@ -29,6 +31,12 @@ func TestLeadLostThenRegained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another worker, alive (it answers the standby's question), takes
+	// the lease.
+	alive, err := h.NC.Subscribe(broker.AliveSubject(testenv.Bucket, "another-worker"), func(m *nats.Msg) { _ = m.Respond(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
 	other, _ := json.Marshal(map[string]any{"owner": "another-worker", "since": time.Now()})
 	if _, err := kv.Put(t.Context(), broker.LeaderKey, other); err != nil {
 		t.Fatal(err)
@@ -38,7 +46,11 @@ func TestLeadLostThenRegained(t *testing.T) {
 		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
 		t.Fatalf("the worker did not give up the lead it lost within 30s; goroutines:\n%s", stacks.String())
 	}
-	// The other worker is gone: its lease runs out unrenewed.
+	// The other worker is gone: the worker takes over without waiting
+	// for its lease.
+	if err := alive.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
 	await.True(t, 30*time.Second, w.W.Leads, "the worker to lead again")
 	h.PublishEvent(hire(1, 24))
 	h.WaitResults(2, 30*time.Second)

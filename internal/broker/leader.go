@@ -46,8 +46,9 @@ func NewLeader(nc *nats.Conn, kv jetstream.KeyValue, name string, ttl time.Durat
 	return &Leader{nc: nc, kv: kv, name: name, ttl: ttl, log: log}
 }
 
-// aliveSubject is where a worker answers while its connection lives.
-func aliveSubject(bucket, name string) string {
+// AliveSubject is where a worker answers while its connection lives: a
+// standby asks whether the worker named in the lease is gone.
+func AliveSubject(bucket, name string) string {
 	return "chathub.alive." + Token(bucket) + "." + Token(name)
 }
 
@@ -64,7 +65,7 @@ type lease struct {
 // at once when leadership is lost. Leadership is kept while work runs on
 // after stop, and given up once it returns.
 func (l *Leader) Lead(ctx context.Context, work func(stop, lead context.Context)) {
-	sub, err := l.nc.Subscribe(aliveSubject(l.kv.Bucket(), l.name), func(m *nats.Msg) { _ = m.Respond(nil) })
+	sub, err := l.nc.Subscribe(AliveSubject(l.kv.Bucket(), l.name), func(m *nats.Msg) { _ = m.Respond(nil) })
 	if err == nil {
 		defer func() { _ = sub.Unsubscribe() }()
 	}

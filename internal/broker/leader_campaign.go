@@ -94,7 +94,7 @@ func (l *Leader) gone(ctx context.Context, holder string) bool {
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, l.ttl/10)
 	defer cancel()
-	_, err := l.nc.RequestWithContext(reqCtx, aliveSubject(l.kv.Bucket(), holder), nil)
+	_, err := l.nc.RequestWithContext(reqCtx, AliveSubject(l.kv.Bucket(), holder), nil)
 	if errors.Is(err, nats.ErrNoResponders) {
 		l.log.Warn().Str("leader", holder).Msg("the worker that led is gone; taking over without waiting for its lease")
 		return true
