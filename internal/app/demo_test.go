@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -50,4 +51,33 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(text, "demo-token") {
 		t.Error("demo output shows the token")
 	}
+	// The README shows an excerpt of this output: each of its lines is in
+	// it (the README shortens with "...", and the times of a run differ).
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	excerpt, ok := demoExcerpt(string(readme))
+	if !ok {
+		t.Fatal("README.md has no demo excerpt after \"## What the demo shows\"")
+	}
+	for _, line := range strings.Split(excerpt, "\n") {
+		if line = strings.TrimSpace(line); line != "" && line != "..." && !strings.Contains(text, line) {
+			t.Errorf("README.md's demo excerpt shows %q, which the demo no longer prints", line)
+		}
+	}
+}
+
+// demoExcerpt is the first code block of the README's demo section.
+func demoExcerpt(readme string) (string, bool) {
+	_, section, ok := strings.Cut(readme, "## What the demo shows")
+	if !ok {
+		return "", false
+	}
+	_, block, ok := strings.Cut(section, "```\n")
+	if !ok {
+		return "", false
+	}
+	block, _, ok = strings.Cut(block, "```")
+	return block, ok
 }
