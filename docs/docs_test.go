@@ -147,8 +147,7 @@ func TestLinksResolve(t *testing.T) {
 }
 
 // TestNamedTestsExist: every test or fuzz target the Markdown files name
-// (as `TestX` or `FuzzX`) is a function of the repository. performance.md
-// is left out: its history names tests of earlier versions.
+// (as `TestX` or `FuzzX`) is a function of the repository.
 func TestNamedTestsExist(t *testing.T) {
 	defined := map[string]bool{}
 	decl := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)[A-Za-z0-9_]+)\(`)
@@ -174,9 +173,6 @@ func TestNamedTestsExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, text := range markdown(t) {
-		if name == "docs/performance.md" {
-			continue
-		}
 		for n, line := range prose(text) {
 			for _, m := range testName.FindAllStringSubmatch(line, -1) {
 				if !defined[m[1]] {
