@@ -5,11 +5,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chathub-operator-worker/worker/internal/broker"
-	"github.com/chathub-operator-worker/worker/internal/embedded"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 )
 
@@ -19,17 +17,7 @@ import (
 // the next write at that revision lands).
 func TestReadsAtOnce(t *testing.T) {
 	t.Parallel()
-	ns, err := embedded.Start(embedded.Options{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, js := jetStream(t)
 	ctx := t.Context()
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "b"})
 	if err != nil {
