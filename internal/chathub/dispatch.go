@@ -1,12 +1,14 @@
 package chathub
 
 import (
+	"cmp"
 	"context"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/chathub-operator-worker/worker/internal/ctxtime"
 	"github.com/chathub-operator-worker/worker/internal/tracing"
 )
 
@@ -15,8 +17,13 @@ import (
 // Run dispatches until ctx is done, then waits for the calls under way;
 // operations never started are answered with ctx's error.
 func (e *Executor) Run(ctx context.Context) {
+	e.mu.Lock()
+	e.stopped = false
+	e.mu.Unlock()
 	defer e.wg.Wait()
-	defer e.abandon(ctx.Err())
+	// What was never started is answered with why: never with a nil
+	// error, which would say it was done.
+	defer func() { e.abandon(cmp.Or(ctx.Err(), errStopped)) }()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -32,7 +39,14 @@ func (e *Executor) Run(ctx context.Context) {
 			continue
 		}
 		if err := e.limiter.Wait(ctx); err != nil {
-			return
+			if ctx.Err() != nil {
+				return
+			}
+			// The shared rate could not be read (NATS slow or away): the
+			// work waits, and is asked for again.
+			e.log.Warn().Err(err).Msg("cannot take a slot of ChatHub's rate; trying again")
+			_ = ctxtime.Sleep(ctx, time.Second)
+			continue
 		}
 		// What is most urgent is chosen once the slot is there: work that
 		// arrived during the wait may go first, and a synchronize call

@@ -2,6 +2,7 @@ package chathub
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -33,7 +34,10 @@ type Executor struct {
 	inFlight int
 	// kick wakes the dispatcher when work arrives or ends.
 	kick chan struct{}
-	wg   sync.WaitGroup
+	// stopped: Run ended, and answered what it had not started; work
+	// given until the next Run is answered at once (errStopped).
+	stopped bool
+	wg      sync.WaitGroup
 }
 
 // ExecutorOptions tune an Executor.
@@ -102,6 +106,11 @@ func NewExecutor(c *Client, claims employee.Claims, opts ExecutorOptions, log ze
 func (e *Executor) Do(op employee.Op, done func(employee.Answer)) {
 	t := &task{op: op, done: done, at: time.Now()}
 	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		done(employee.Answer{Op: op, Err: errStopped})
+		return
+	}
 	if op.Kind == employee.Ensure {
 		e.org(op.Org).add(t)
 	} else {
@@ -160,9 +169,14 @@ func (e *Executor) poke() {
 	}
 }
 
-// abandon answers every operation never started with err.
+// errStopped answers work the executor will not do: it stopped.
+var errStopped = errors.New("the ChatHub executor stopped")
+
+// abandon answers every operation never started with err, and every one
+// given until the next Run with errStopped.
 func (e *Executor) abandon(err error) {
 	e.mu.Lock()
+	e.stopped = true
 	var tasks []*task
 	for _, w := range append(e.urgent, e.normal...) {
 		if w.task != nil {
