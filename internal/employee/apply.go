@@ -70,6 +70,11 @@ func (r *Record) Apply(answers []Answer, p Policy, now time.Time) (failed []Reso
 		default:
 			switch {
 			case !errors.Is(err, ErrUnknownOutcome):
+			case a.Op.Kind == Ensure && a.Operator.ID != 0:
+				// Made or found: what is unknown is its status, not
+				// whether it exists (it is the employee's own, never one
+				// to look for and delete).
+				r.unsure(a.Operator.ID)
 			case a.Op.Kind == Ensure && r.Pending == nil:
 				r.Pending = &Pending{Org: a.Op.Org, Name: a.Op.Name}
 			case a.Op.Kind == SetStatus:

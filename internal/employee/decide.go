@@ -195,9 +195,12 @@ func (r *Record) wanted() []Op {
 // setStatus is the operation that takes op to status to. Taking the
 // employee's own operator from active to on leave or deleted, or from on
 // leave to deleted, is a deactivation the guard counts; deleting the
-// operator of an organization the employee left is not.
+// operator of an organization the employee left is not. The status last
+// known decides, even when it is in doubt (a worker stopped while the
+// change was under way): a deactivation the guard did not see must not go
+// through because a message came back.
 func (r *Record) setStatus(op Operator, to Status, own bool) Op {
-	takesAway := op.Status != StatusDeleted && to > op.Status && !op.Unsure
+	takesAway := op.Status != StatusDeleted && to > op.Status
 	return Op{Kind: SetStatus, EmployeeID: r.EmployeeID, Org: op.Org, OperatorID: op.ID, From: op.Status, To: to,
 		Deactivation: own && takesAway, Urgent: takesAway}
 }
