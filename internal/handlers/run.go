@@ -17,6 +17,11 @@ import (
 // work ends first, every message still held is handed back.
 func (p *Pipeline) Run(stop, work context.Context) {
 	p.work = work
+	// A pause of an earlier lead ended with it (its probe too): this one
+	// finds out afresh whether ChatHub accepts the token.
+	if p.paused.Swap(false) {
+		p.cfg.Metrics.Paused(false)
+	}
 	p.caughtUp.Store(true)
 	looks, stopLooks := context.WithCancel(work)
 	defer stopLooks()
