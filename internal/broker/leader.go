@@ -100,12 +100,17 @@ func (l *Leader) Lead(ctx context.Context, work func(stop, lead context.Context)
 func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lost func()) uint64 {
 	tick := time.NewTicker(l.ttl / 5)
 	defer tick.Stop()
+	// Back from a lost connection, the lead is renewed at once: a standby
+	// may have taken it meanwhile, and then the work must stop now.
+	back := l.nc.StatusChanged(nats.CONNECTED)
+	defer l.nc.RemoveStatusListener(back)
 	renewed := time.Now()
 	for {
 		select {
 		case <-done:
 			return rev
 		case <-tick.C:
+		case <-back:
 		}
 		sent := time.Now()
 		opCtx, cancel := context.WithTimeout(context.WithoutCancel(lead), l.ttl/5)

@@ -39,13 +39,16 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 	var seen uint64 // the revision last seen held; 0: free
 	var since time.Time
 	var holder string
+	// silent is since when NATS has known nobody listening for the
+	// holder, without a renewal since (zero: it answered).
+	var silent time.Time
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	free := false
 	for {
 		// A key that names this worker is a lease it lost track of (a
 		// renewal whose answer was lost): nobody else holds it.
-		if free || (seen != 0 && (time.Since(since) >= l.ttl || holder == l.name || l.gone(ctx, holder))) {
+		if free || (seen != 0 && (time.Since(since) >= l.ttl || holder == l.name || l.gone(ctx, holder, &silent))) {
 			if rev, ok := l.take(ctx, seen); ok {
 				return rev, true
 			}
@@ -67,7 +70,7 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 			case e.Operation() != jetstream.KeyValuePut:
 				seen, free = 0, true
 			default:
-				seen, since = e.Revision(), time.Now()
+				seen, since, silent = e.Revision(), time.Now(), time.Time{}
 				var v lease
 				_ = json.Unmarshal(e.Value(), &v)
 				holder = v.Owner
@@ -86,20 +89,34 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 // round trip.
 const goneEvery = 2 * time.Second
 
-// gone reports whether the worker named holder is gone: NATS knows nobody
-// listening on its subject.
-func (l *Leader) gone(ctx context.Context, holder string) bool {
+// goneFor is how long NATS must know nobody listening for the worker that
+// leads before a standby takes over: longer than a reconnect takes
+// (nats.go waits ReconnectWait, 1 s, between tries), so that a leader whose
+// connection blinked is not taken for gone while it still works.
+const goneFor = 2*goneEvery + time.Second
+
+// gone reports whether the worker named holder is gone: NATS has known
+// nobody listening on its subject for goneFor, with no renewal meanwhile
+// (silent is since when; zero when it answered).
+func (l *Leader) gone(ctx context.Context, holder string, silent *time.Time) bool {
 	if holder == "" || holder == l.name {
 		return false
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, l.ttl/10)
 	defer cancel()
 	_, err := l.nc.RequestWithContext(reqCtx, AliveSubject(l.kv.Bucket(), holder), nil)
-	if errors.Is(err, nats.ErrNoResponders) {
-		l.log.Warn().Str("leader", holder).Msg("the worker that led is gone; taking over without waiting for its lease")
-		return true
+	if !errors.Is(err, nats.ErrNoResponders) {
+		*silent = time.Time{}
+		return false
 	}
-	return false
+	if silent.IsZero() {
+		*silent = time.Now()
+	}
+	if time.Since(*silent) < goneFor {
+		return false
+	}
+	l.log.Warn().Str("leader", holder).Msg("the worker that led is gone; taking over without waiting for its lease")
+	return true
 }
 
 // take writes this worker's name into the key, expecting it at revision

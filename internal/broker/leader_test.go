@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -58,5 +59,54 @@ func TestLeaseNamingThisWorkerIsItsOwn(t *testing.T) {
 	case <-lost:
 		t.Fatal("w1 gave up the lead over a key that names it")
 	default:
+	}
+}
+
+// TestStandbyWaitsOutABlink: the worker that leads is out of reach for a
+// moment (its connection blinked: NATS knows nobody listening for it); a
+// standby does not take over for that, only once it stays out of reach.
+func TestStandbyWaitsOutABlink(t *testing.T) {
+	t.Parallel()
+	nc, js := jetStream(t)
+	kv, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alive := func() *nats.Subscription {
+		sub, err := nc.Subscribe(broker.AliveSubject("b", "w1"), func(m *nats.Msg) { _ = m.Respond(nil) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub
+	}
+	sub := alive()
+	held, _ := json.Marshal(map[string]any{"owner": "w1", "since": time.Now()})
+	if _, err := kv.Put(t.Context(), broker.LeaderKey, held); err != nil {
+		t.Fatal(err)
+	}
+	standby := broker.NewLeader(nc, kv, "w2", time.Minute, zerolog.Nop())
+	ctx, stop := context.WithCancel(t.Context())
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		standby.Lead(ctx, func(stop, _ context.Context) { <-stop.Done() })
+	}()
+	defer func() { stop(); <-ended }()
+
+	// A blink of a second and a half, twice.
+	for range 2 {
+		_ = sub.Unsubscribe()
+		blink := time.Now()
+		await.True(t, 5*time.Second, func() bool { return time.Since(blink) > 1500*time.Millisecond }, "the blink to last")
+		sub = alive()
+		if standby.Leads() {
+			t.Fatal("the standby took over from a worker whose connection blinked")
+		}
+	}
+	_ = sub.Unsubscribe()
+	gone := time.Now()
+	await.True(t, 20*time.Second, standby.Leads, "the standby to take over from a worker gone for good")
+	if took := time.Since(gone); took > 10*time.Second {
+		t.Errorf("took over %s after the worker went, want well within ACK_WAIT", took.Round(time.Millisecond))
 	}
 }
