@@ -18,6 +18,17 @@ func (e *Executor) create(ctx context.Context, org int, tasks []*task, out made)
 	if len(tasks) == 0 {
 		return
 	}
+	// The call's slot is taken before its note is written, and the call
+	// goes at once after it: a worker that takes over waits out the
+	// note's time plus CHATHUB_TIMEOUT, and no call this one makes may
+	// reach ChatHub after that.
+	if err := e.client.limiter.Wait(ctx); err != nil {
+		for _, t := range tasks {
+			out[t] = outcome{err: err}
+		}
+		return
+	}
+	ctx = prepaid(ctx, false)
 	key := ""
 	if e.opts.Intents != nil {
 		creates := make([]employee.Intent, len(tasks))
