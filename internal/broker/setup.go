@@ -172,7 +172,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot bind stream %s: %w", cfg.Name, err)
+		return nil, setupError("stream "+cfg.Name, err)
 	}
 	return s, nil
 }
@@ -186,7 +186,7 @@ func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot bind consumer %s on %s: %w", cfg.Durable, stream, err)
+		return nil, setupError("consumer "+cfg.Durable+" on "+stream, err)
 	}
 	have := cons.CachedInfo().Config
 	if have.AckPolicy != jetstream.AckExplicitPolicy {
@@ -205,6 +205,20 @@ func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 		}
 	}
 	return cons, nil
+}
+
+// errCodeReplicasNotSupported is JetStream's answer to replicas asked of
+// a server that is not part of a cluster.
+const errCodeReplicasNotSupported = 10074
+
+// setupError says what could not be created or opened, and what to do
+// when the answer says it.
+func setupError(what string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeReplicasNotSupported {
+		return fmt.Errorf("cannot create %s: %w (JS_REPLICAS asks for more copies than a NATS server that is not part of a cluster keeps: set JS_REPLICAS=1)", what, err)
+	}
+	return fmt.Errorf("cannot create or open %s: %w", what, err)
 }
 
 // ourPrefix begins the description of everything the worker creates.
@@ -238,7 +252,7 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string, re
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot bind KV bucket %s: %w", bucket, err)
+		return nil, setupError("KV bucket "+bucket, err)
 	}
 	return kv, nil
 }

@@ -48,6 +48,12 @@ func checkNATS(ctx context.Context, r *checkReport, cfg config.Config, timeout t
 		r.add("jetstream", statusProblem, "cannot reach JetStream: %v", err)
 		return
 	}
+	if cfg.JSReplicas > 1 && nc.ConnectedClusterName() == "" {
+		// The worker could not create its streams: say it now.
+		r.add("jetstream", statusProblem, "JS_REPLICAS=%d, but the NATS server is not part of a cluster: set JS_REPLICAS=1, "+
+			"or run a cluster of at least %d servers", cfg.JSReplicas, cfg.JSReplicas)
+		return
+	}
 	r.add("jetstream", statusOK, "enabled")
 	eventsExist := checkStream(ctx, r, js, cfg.EventsStream, ", or the HR system creates it with subjects hr.events.>")
 	for _, name := range []string{cfg.ResultsStream, cfg.AlertsStream, cfg.SchedulesStream} {

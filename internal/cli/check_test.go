@@ -107,6 +107,8 @@ func TestCheckFindsProblems(t *testing.T) {
 			"nats", `cannot connect to NATS at nats://127\.0\.0\.1:\d+: .*; is NATS_URL right, and is the server up`},
 		{"no JetStream", map[string]string{"NATS_URL": noJetStream},
 			"jetstream", "JetStream is not enabled on the server: run nats-server with -js"},
+		{"replicas on a single server", map[string]string{"JS_REPLICAS": "3"},
+			"jetstream", `JS_REPLICAS=3, but the NATS server is not part of a cluster: set JS_REPLICAS=1`},
 		{"unreachable ChatHub", map[string]string{"CHATHUB_BASE_URL": "http://" + closedAddr(t)},
 			"chathub", `no answer from http://127\.0\.0\.1:\d+; is CHATHUB_BASE_URL right`},
 		{"base URL not the API's", map[string]string{"CHATHUB_BASE_URL": h.SimURL + "/v2"},
