@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, "usage: chathub-sim [flags]\n\nServes the ChatHub operator API simulator, accepting the token in CHATHUB_TOKEN, with optional faults.\n\nflags:\n")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
-		fmt.Fprint(stdout, "\nexample:\n  CHATHUB_TOKEN=t chathub-sim -addr :8090 -orgs 24,25 -error-rate 0.1\n")
+		fmt.Fprint(stdout, "\nexample:\n  CHATHUB_TOKEN=sim-token chathub-sim -addr :8090 -orgs 24,25 -error-rate 0.1\n")
 		return err
 	} else if err != nil {
 		return fmt.Errorf("%v; %w", err, errUsage)

@@ -182,3 +182,33 @@ func TestSynchronizeIsNeverRetried(t *testing.T) {
 		t.Errorf("synchronize calls = %d, want exactly 1", n)
 	}
 }
+
+// TestTokenTakenOutOfChatHubsWords: a token ChatHub echoes in an error,
+// as text or inside a JSON message, is taken out; a token of a few
+// characters is left alone (taking "t" out of every word would hide
+// nothing and garble the message).
+func TestTokenTakenOutOfChatHubsWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, token, body, want string
+	}{
+		{"text", token, "Bearer " + token + " is not welcome", "Bearer [redacted] is not welcome"},
+		{"JSON", token, `{"message":"Bearer ` + token + ` is not welcome"}`, "Bearer [redacted] is not welcome"},
+		{"short token", "t", "organizationId is missing or unknown", "organizationId is missing or unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, tc.body, http.StatusBadRequest)
+			}))
+			defer srv.Close()
+			c, err := chathub.NewClient(srv.URL, tc.token, chathub.WithRateLimit(0), chathub.WithRetryWindow(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.ListOperators(t.Context(), 24)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}

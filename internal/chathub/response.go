@@ -60,6 +60,11 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) *Error {
 // message keeps a short, single-line form of ChatHub's error body, with the
 // token taken out should ChatHub ever echo it.
 func (c *Client) message(body []byte) string {
+	// Taken out before the body is cut, so that no part of it is left at
+	// the cut.
+	if t := *c.token.Load(); len(t) >= minRedacted {
+		body = bytes.ReplaceAll(body, []byte(t), []byte("[redacted]"))
+	}
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
 	}
@@ -75,7 +80,7 @@ func (c *Client) message(body []byte) string {
 		}
 	}
 	msg := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, []byte("?")))), " ")
-	msg = strings.ReplaceAll(msg, *c.token.Load(), "[redacted]")
+	msg = c.redact(msg) // once more: JSON's escapes may have hidden it
 	if r := []rune(msg); len(r) > maxMessage {
 		msg = string(r[:maxMessage]) + "…"
 	}
@@ -105,11 +110,24 @@ func (c *Client) redirectTarget(resp *http.Response) string {
 		return ""
 	}
 	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
-	s := strings.ReplaceAll(loc.String(), *c.token.Load(), "[redacted]")
+	s := c.redact(loc.String())
 	if r := []rune(s); len(r) > maxMessage {
 		s = string(r[:maxMessage]) + "…"
 	}
 	return " to " + s
+}
+
+// minRedacted is the shortest token taken out of what ChatHub says: one of
+// a few characters (a simulator's "t") would be taken out of every word,
+// and hides nothing.
+const minRedacted = 6
+
+// redact takes the token out of s.
+func (c *Client) redact(s string) string {
+	if t := *c.token.Load(); len(t) >= minRedacted {
+		return strings.ReplaceAll(s, t, "[redacted]")
+	}
+	return s
 }
 
 // readCapped reads at most limit bytes, and fails if there is more.
