@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -210,7 +211,11 @@ func (w *Worker) probe(ctx context.Context, org int) error {
 			}
 		}
 	}
-	return w.hub.CheckToken(ctx, org)
+	err := w.hub.CheckToken(ctx, org)
+	if errors.Is(err, chathub.ErrUnauthorized) {
+		return fmt.Errorf("%w: %w", employee.ErrUnauthorized, err)
+	}
+	return err
 }
 
 // Addr is where the HTTP endpoints listen.

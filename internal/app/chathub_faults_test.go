@@ -73,6 +73,20 @@ func TestUnauthorizedWindow(t *testing.T) {
 	}
 }
 
+// TestRefusedTokenShowsAtOnce: a worker whose token ChatHub refuses says
+// it is not ready before any event comes, and ready once ChatHub accepts
+// the token.
+func TestRefusedTokenShowsAtOnce(t *testing.T) {
+	t.Parallel()
+	h := testenv.New(t)
+	h.Sim.SetFaults(chathubsim.Faults{Unauthorized: true})
+	w := h.Start(h.Config())
+	readyz := "http://" + w.W.Addr() + "/readyz"
+	await.True(t, 30*time.Second, func() bool { return status(t, readyz) == http.StatusServiceUnavailable }, "/readyz to say not ready")
+	h.Sim.SetFaults(chathubsim.Faults{})
+	await.True(t, 30*time.Second, func() bool { return status(t, readyz) == http.StatusOK }, "/readyz to turn ready")
+}
+
 func status(t *testing.T, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)

@@ -89,7 +89,7 @@ func TestShutdownWithInFlightWork(t *testing.T) {
 	// A long AckWait: only messages handed back come again soon.
 	cfg := h.Config(func(c *config.Config) { c.ShutdownGrace, c.AckWait = 300*time.Millisecond, time.Minute })
 	first := h.Start(cfg)
-	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().Calls["list"] >= 1 }, "a call in flight")
+	await.True(t, 30*time.Second, func() bool { return h.Sim.Counters().Calls["list"] >= 2 }, "a call in flight (the token's probe, then a list)")
 	start := time.Now()
 	first.Shutdown(t)
 	if took := time.Since(start); took > 5*time.Second {

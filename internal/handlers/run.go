@@ -22,6 +22,15 @@ func (p *Pipeline) Run(stop, work context.Context) {
 	if p.paused.Swap(false) {
 		p.cfg.Metrics.Paused(false)
 	}
+	// A token ChatHub refuses shows at once (/readyz), not at the first
+	// event.
+	p.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(work, 30*time.Second)
+		defer cancel()
+		if err := p.ports.Probe(ctx, 0); errors.Is(err, employee.ErrUnauthorized) {
+			p.pause(nil)
+		}
+	})
 	p.caughtUp.Store(true)
 	looks, stopLooks := context.WithCancel(work)
 	defer stopLooks()
