@@ -12,6 +12,7 @@ import (
 	"github.com/chathub-operator-worker/worker/internal/config"
 	"github.com/chathub-operator-worker/worker/internal/employee"
 	"github.com/chathub-operator-worker/worker/internal/guard"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // explanation is what explain says of one employee.
@@ -123,7 +124,7 @@ func Explain(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if rev == 0 {
-		return fmt.Errorf("employee %q is unknown: no event of theirs has been taken in", ids[0])
+		return fmt.Errorf("employee %q is unknown: no event of theirs has been taken in%s", ids[0], waitingEvents(opCtx, js, cfg))
 	}
 	st, _, err := store.State(opCtx, rec.Org)
 	if err != nil {
@@ -224,4 +225,19 @@ func orUnknown(s string) string {
 		return "someone"
 	}
 	return s
+}
+
+// waitingEvents says how many events wait to be taken in, or are held by
+// the worker and not saved yet: an employee's may be among them.
+func waitingEvents(ctx context.Context, js jetstream.JetStream, cfg config.Config) string {
+	c, err := js.Consumer(ctx, cfg.EventsStream, cfg.ConsumerName)
+	if err != nil {
+		return ""
+	}
+	info := c.CachedInfo()
+	if info.NumPending == 0 && info.NumAckPending == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (yet %s wait in %s and %d are held by the worker, not saved yet: theirs may be among them; "+
+		"/readyz says whether the worker is paused)", Count(int(info.NumPending), "event"), cfg.EventsStream, info.NumAckPending)
 }
