@@ -73,6 +73,9 @@ func (l *Leader) stand(ctx context.Context, w jetstream.KeyWatcher) (uint64, boo
 				seen, since, silent = e.Revision(), time.Now(), time.Time{}
 				var v lease
 				_ = json.Unmarshal(e.Value(), &v)
+				if v.Owner != holder && v.Owner != l.name {
+					l.log.Info().Str("worker", l.name).Str("leader", v.Owner).Msg("this worker stands by: another leads; it takes over if that one stops")
+				}
 				holder = v.Owner
 			}
 		case <-timer.C:

@@ -61,6 +61,7 @@ func (p *Pipeline) Run(stop, work context.Context) {
 	})
 	select {
 	case <-stop.Done():
+		p.log.Info().Msg("stopping: no new event is taken; the looks under way finish within SHUTDOWN_GRACE")
 		p.queue.drain()
 		for !p.queue.idle() && ctxtime.Sleep(work, 20*time.Millisecond) == nil {
 		}
@@ -127,12 +128,17 @@ func (p *Pipeline) sweep(ctx context.Context, takeover bool) {
 // takes it at once instead of after AckWait.
 func (p *Pipeline) handBack() {
 	msgs := p.queue.heldMessages()
+	n := 0
 	for _, m := range msgs {
 		if m != nil {
 			_ = m.Nak(0)
+			n++
 		}
 	}
 	p.queue.reset()
+	if n > 0 {
+		p.log.Info().Int("messages", n).Msg("handed back the messages not finished: whoever leads next takes them at once")
+	}
 }
 
 // pause stops ChatHub work while ChatHub refuses the token, and probes it
