@@ -9,8 +9,8 @@ import (
 // print writes the plan for a person.
 func (p *plan) print(w io.Writer) {
 	for _, o := range p.Orgs {
-		fmt.Fprintf(w, "organization %d: create %d, adopt %d, activate %d, deactivate %d, delete %d (%d calls)\n",
-			o.OrganizationID, o.Create, o.Adopt, o.Activate, o.Deactivate, o.Delete, o.Calls)
+		fmt.Fprintf(w, "organization %d: create %d, adopt %d, activate %d, deactivate %d, delete %d (%s)\n",
+			o.OrganizationID, o.Create, o.Adopt, o.Activate, o.Deactivate, o.Delete, Count(o.Calls, "call"))
 		if o.MovesIn > 0 {
 			fmt.Fprintf(w, "  %s in from another organization: made before their old operator is deleted\n", moving(o.MovesIn))
 		}

@@ -107,7 +107,7 @@ func Reconcile(ctx context.Context, args []string, env Env) error {
 	case checkErr != nil:
 		return checkErr
 	case len(out.NotBack) > 0:
-		return partly("%d employees were not back in step after %s: is a worker running?", len(out.NotBack), *wait)
+		return partly("%s not back in step after %s: is a worker running?", Count(len(out.NotBack), "employee"), *wait)
 	case out.Drift > out.Applied:
 		return partly("drift found: %d employees differ from ChatHub (worker reconcile -apply drives them back)", out.Drift-out.Applied)
 	}
@@ -201,12 +201,12 @@ func (o reconcileOutput) print(w io.Writer, applied bool) {
 	case len(o.Organizations) == 0:
 		fmt.Fprintln(w, "no organization to compare: no employee records yet")
 	case o.Drift == 0:
-		fmt.Fprintf(w, "in step: no employee's operator differs from ChatHub (%d unmanaged operators)\n", o.Unmanaged)
+		fmt.Fprintf(w, "in step: no employee's operator differs from ChatHub (%s)\n", Count(o.Unmanaged, "unmanaged operator"))
 	case applied:
-		fmt.Fprintf(w, "drift: %d employees, %d corrected, %d driven back by the workers; %d unmanaged operators left alone\n",
-			o.Drift, o.Applied, o.Back, o.Unmanaged)
+		fmt.Fprintf(w, "drift: %s, %d corrected, %d driven back by the workers; %s left alone\n",
+			Count(o.Drift, "employee"), o.Applied, o.Back, Count(o.Unmanaged, "unmanaged operator"))
 	default:
-		fmt.Fprintf(w, "drift: %d employees (run with -apply to drive them back); %d unmanaged operators\n", o.Drift, o.Unmanaged)
+		fmt.Fprintf(w, "drift: %s (run with -apply to drive them back); %s\n", Count(o.Drift, "employee"), Count(o.Unmanaged, "unmanaged operator"))
 	}
 }
 

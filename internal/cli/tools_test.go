@@ -200,7 +200,7 @@ func TestReconcile(t *testing.T) {
 		}
 	}
 	out, _, err = run(t, h, cli.Reconcile)
-	if err != nil || !strings.Contains(out, "in step: no employee's operator differs from ChatHub (1 unmanaged operators)") ||
+	if err != nil || !strings.Contains(out, "in step: no employee's operator differs from ChatHub (1 unmanaged operator)") ||
 		!strings.Contains(out, `operator `) || !strings.Contains(out, `"Temp Agent" is active and no employee claims it (left alone)`) {
 		t.Errorf("after -apply: %v\n%s", err, out)
 	}
