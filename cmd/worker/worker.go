@@ -31,7 +31,12 @@ func runWorker(ctx context.Context, args []string, env cli.Env) error {
 	warnUnknown(log)
 	app.LimitMemory(log)
 	w, err := app.New(ctx, cfg, log)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Stopped (SIGTERM) while it waited for NATS: a stop like any.
+		log.Info().Err(err).Msg("stopped before it could start")
+		return nil
+	case err != nil:
 		return err
 	}
 	return w.Run(ctx)
