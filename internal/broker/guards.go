@@ -80,6 +80,22 @@ func (s *Store) Held(ctx context.Context, org int) (map[string]guard.Wait, error
 	return out, err
 }
 
+// HeldOne returns the employee's held deactivation in org, if any.
+func (s *Store) HeldOne(ctx context.Context, org int, id string) (guard.Wait, bool, error) {
+	var w guard.Wait
+	entry, err := s.kv.Get(ctx, waitKey(org, id))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return w, false, nil
+	case err != nil:
+		return w, false, fmt.Errorf("cannot read a held deactivation: %w", err)
+	}
+	if err := json.Unmarshal(entry.Value(), &w); err != nil {
+		return w, false, fmt.Errorf("cannot decode a held deactivation: %w", err)
+	}
+	return w, true, nil
+}
+
 // Hold writes deactivations of the organization a trip holds.
 func (s *Store) Hold(ctx context.Context, org int, waits []guard.Wait) error {
 	var errs []error

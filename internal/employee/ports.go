@@ -82,6 +82,8 @@ type (
 		States(ctx context.Context) ([]guard.State, error)
 		Hold(ctx context.Context, org int, waits []guard.Wait) error
 		Held(ctx context.Context, org int) (map[string]guard.Wait, error)
+		// HeldOne returns the employee's held deactivation in org, if any.
+		HeldOne(ctx context.Context, org int, employeeID string) (guard.Wait, bool, error)
 		Release(ctx context.Context, org int, employeeIDs []string) error
 	}
 

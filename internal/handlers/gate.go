@@ -50,6 +50,14 @@ func newGate(p *Pipeline) *gate {
 	return &gate{p: p, orgs: map[int]*orgGuard{}, counted: map[string]int{}}
 }
 
+// reset forgets what an earlier lead knew: the state is read again, and
+// the deactivations it counted come again with their messages.
+func (g *gate) reset() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.orgs, g.counted = map[int]*orgGuard{}, map[string]int{}
+}
+
 // org returns the organization's guard.
 func (g *gate) org(id int) *orgGuard {
 	g.mu.Lock()
@@ -111,6 +119,18 @@ func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) gua
 		return guard.Verdict{Held: gen}
 	case o.admitted[employeeID]:
 		return guard.Verdict{}
+	case len(o.st.Decisions) > 0 && !o.waiting[employeeID]:
+		// Held by a trip a person decided, though the record does not say
+		// so (a worker stopped between holding it and saving the
+		// record): the decision stands.
+		w, ok, err := g.p.ports.Guards.HeldOne(ctx, org, employeeID)
+		if err != nil {
+			return guard.Verdict{Wait: now.Add(time.Second)}
+		}
+		if d, decided := o.st.Decided(w.Held); ok && decided {
+			_ = g.p.ports.Guards.Release(ctx, org, []string{employeeID})
+			return guard.Verdict{Rejected: !d.Approve}
+		}
 	}
 	if !o.waiting[employeeID] {
 		o.waiting[employeeID], o.last = true, now
@@ -125,7 +145,29 @@ func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) gua
 	if now.Before(settled) {
 		return guard.Verdict{Wait: settled}
 	}
-	return g.decide(ctx, org, o, employeeID, now)
+	active := 0
+	if rule.Threshold.Percent > 0 {
+		// Counting may list the organization (seconds for a large one):
+		// without the lock, which the deactivations applied meanwhile
+		// want. What changed meanwhile is looked at again.
+		seen := o.last
+		locked = false
+		o.mu.Unlock()
+		n, err := g.p.ports.ChatHub.CountActive(ctx, org)
+		if err != nil {
+			g.p.log.Warn().Err(err).Int("organization_id", org).Msg("mass-offboarding guard: cannot count the active operators")
+			return guard.Verdict{Wait: now.Add(time.Second)}
+		}
+		if !o.mu.TryLock() {
+			return guard.Verdict{Wait: now.Add(retryIn)}
+		}
+		locked = true
+		if !o.loaded || o.st.Tripped != nil || !o.waiting[employeeID] || !o.last.Equal(seen) {
+			return guard.Verdict{Wait: now}
+		}
+		active = n
+	}
+	return g.decide(ctx, org, o, employeeID, now, active)
 }
 
 // arriving notes that the intake took in a leave or a termination in the
@@ -138,20 +180,12 @@ func (g *gate) arriving(org int, now time.Time) {
 }
 
 // decide counts the organization's deactivations (applied within the
-// window, admitted and not applied yet, waiting) and either lets the
-// waiting ones through or trips: every one waiting is held, and people
-// are told.
-func (g *gate) decide(ctx context.Context, org int, o *orgGuard, employeeID string, now time.Time) guard.Verdict {
+// window, admitted and not applied yet, waiting) against active, the
+// organization's active operators, and either lets the waiting ones
+// through or trips: every one waiting is held, and people are told.
+func (g *gate) decide(ctx context.Context, org int, o *orgGuard, employeeID string, now time.Time, active int) guard.Verdict {
 	rule := g.p.cfg.Guard
 	count := o.st.AppliedSince(now, rule.Window) + o.appliedSince(now, rule.Window) + len(o.admitted) + len(o.waiting)
-	active := 0
-	if rule.Threshold.Percent > 0 {
-		var err error
-		if active, err = g.p.ports.ChatHub.CountActive(ctx, org); err != nil {
-			g.p.log.Warn().Err(err).Int("organization_id", org).Msg("mass-offboarding guard: cannot count the active operators")
-			return guard.Verdict{Wait: now.Add(time.Second)}
-		}
-	}
 	if !rule.Trips(count, active) {
 		for id := range o.waiting {
 			o.admitted[id] = true

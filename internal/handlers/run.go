@@ -22,6 +22,7 @@ func (p *Pipeline) Run(stop, work context.Context) {
 	if p.paused.Swap(false) {
 		p.cfg.Metrics.Paused(false)
 	}
+	p.gate.reset()
 	// A token ChatHub refuses shows at once (/readyz), not at the first
 	// event.
 	p.bg.Go(func() {
