@@ -94,6 +94,13 @@ const atHand = 100 * time.Microsecond
 // handler the stream is quiet.
 const Quiet = 10 * time.Millisecond
 
+// behindWait is how long the loop waits for messages the stream said it
+// held before it takes them to be gone (purged, or taken by another) and
+// says it caught up: events of a burst wait for the rest of it only until
+// the intake caught up, and a backlog must not look caught up because the
+// server was slow to send its next part.
+const behindWait = time.Second
+
 // Run takes messages until ctx is done. It waits for room (at most
 // room() messages in a batch; none while it is 0), and calls handle with
 // each batch and whether the loop caught up with the stream: nothing more
@@ -123,7 +130,10 @@ func (c *Consumer) Run(ctx context.Context, room func() int, roomed <-chan struc
 }
 
 func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, room func() int, roomed <-chan struct{}, handle func([]*Message, bool)) error {
-	active := false
+	// active: a batch came, and the loop has not said it caught up since.
+	// behind: the last message of that batch said the stream held more,
+	// which a loaded server may take longer than Quiet to send.
+	active, behind := false, false
 	for {
 		c.beat.Now()
 		n := room()
@@ -140,7 +150,10 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 		// Wait for a first message in slices, so that an idle loop still
 		// shows it is alive; after a batch, first for Quiet.
 		wait := idleBeat
-		if active {
+		switch {
+		case behind:
+			wait = behindWait
+		case active:
 			wait = Quiet
 		}
 		waitCtx, cancel := context.WithTimeout(ctx, wait)
@@ -151,7 +164,7 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 			return nil
 		case errors.Is(err, context.DeadlineExceeded):
 			if active {
-				active = false
+				active, behind = false, false
 				handle(nil, true)
 			}
 			continue
@@ -168,6 +181,7 @@ func (c *Consumer) loop(ctx context.Context, iter jetstream.MessagesContext, roo
 			}
 			batch, pending = append(batch, c.message(m)), streamPending(m)
 		}
+		behind = pending > 0
 		handle(batch, pending == 0 && len(batch) < n && len(batch) <= max(c.Buffer/10, 1))
 	}
 }
