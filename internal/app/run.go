@@ -58,6 +58,7 @@ func (w *Worker) lead(stop, lead context.Context) {
 	defer context.AfterFunc(stop, stopTaking)()
 
 	var wg sync.WaitGroup
+	w.exec.Open()
 	wg.Go(func() { w.exec.Run(work) })
 	wg.Go(func() {
 		_ = w.events.Run(take, w.pipe.Room, w.pipe.Roomed(), func(batch []*broker.Message, caughtUp bool) {

@@ -17,9 +17,7 @@ import (
 // Run dispatches until ctx is done, then waits for the calls under way;
 // operations never started are answered with ctx's error.
 func (e *Executor) Run(ctx context.Context) {
-	e.mu.Lock()
-	e.stopped = false
-	e.mu.Unlock()
+	e.Open()
 	defer e.wg.Wait()
 	// What was never started is answered with why: never with a nil
 	// error, which would say it was done.
@@ -54,6 +52,15 @@ func (e *Executor) Run(ctx context.Context) {
 		// withdrawn meanwhile is lost.
 		e.start(ctx)
 	}
+}
+
+// Open lets the executor take work again after Run ended; Run opens it
+// too. Whoever starts Run beside the work's producers opens it first, so
+// that nothing given before Run begins is turned away.
+func (e *Executor) Open() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopped = false
 }
 
 // due reports whether anything may take a slot now, and otherwise when a
