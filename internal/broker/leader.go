@@ -100,17 +100,30 @@ func (l *Leader) Lead(ctx context.Context, work func(stop, lead context.Context)
 func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lost func()) uint64 {
 	tick := time.NewTicker(l.ttl / 5)
 	defer tick.Stop()
-	// Back from a lost connection, the lead is renewed at once: a standby
-	// may have taken it meanwhile, and then the work must stop now.
+	// Cut off from NATS for half of what a standby waits before it takes
+	// the worker for gone, the worker stops its work: two must never
+	// drive ChatHub at once. Back, the lead is renewed at once.
+	down := l.nc.StatusChanged(nats.DISCONNECTED, nats.RECONNECTING)
+	defer l.nc.RemoveStatusListener(down)
 	back := l.nc.StatusChanged(nats.CONNECTED)
 	defer l.nc.RemoveStatusListener(back)
+	var cutOff <-chan time.Time
 	renewed := time.Now()
+	clean := true // the last renewal went through
 	for {
 		select {
 		case <-done:
 			return rev
-		case <-tick.C:
+		case <-down:
+			cutOff = time.After(goneFor / 2)
+			continue
+		case <-cutOff:
+			l.log.Error().Msg("cut off from NATS: stopping all work, as a standby may take over")
+			lost()
+			return 0
 		case <-back:
+			cutOff = nil
+		case <-tick.C:
 		}
 		sent := time.Now()
 		opCtx, cancel := context.WithTimeout(context.WithoutCancel(lead), l.ttl/5)
@@ -119,14 +132,18 @@ func (l *Leader) hold(lead context.Context, rev uint64, done <-chan struct{}, lo
 		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			// Either another worker took over, or an earlier renewal
 			// landed while its answer was lost (a node of the cluster
-			// restarted) and the lead is still ours. A key that cannot
-			// be read says neither: that is a failed renewal.
+			// restarted) and the lead is still ours. After a renewal that
+			// went through, only the key naming this worker says the
+			// latter; after one that failed, a key that cannot be read
+			// is one more failed renewal.
 			var mine bool
-			if next, mine, err = l.stillMine(lead); err == nil && !mine {
+			next, mine, err = l.stillMine(lead)
+			if !mine && (err == nil || clean) {
 				lost()
 				return 0
 			}
 		}
+		clean = err == nil
 		switch {
 		case err == nil:
 			rev, renewed = next, sent

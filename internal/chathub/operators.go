@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -221,13 +222,21 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 	return fmt.Errorf("after %d attempts: %w", attempts, err)
 }
 
+// probeOrg is the organization CheckToken lists when given none: one that
+// surely does not exist, so that the answer is a short 400 and never a
+// large organization's whole list.
+const probeOrg = math.MaxInt32
+
 // CheckToken asks ChatHub once, bypassing cache and retries, whether it
 // accepts the token: any answer but 401 means it does (an unknown
 // organization's 400 included), unless the answer says the worker is
 // misconfigured (see ErrMisconfigured). It returns an error wrapping
 // ErrUnauthorized on those, and the transport's error when no answer came.
 func (c *Client) CheckToken(ctx context.Context, orgID int) error {
-	err := c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(max(orgID, 1)), nil, nil)
+	if orgID <= 0 {
+		orgID = probeOrg
+	}
+	err := c.do(ctx, EndpointList, http.MethodGet, "/api/operator?organizationId="+strconv.Itoa(orgID), nil, nil)
 	var apiErr *Error
 	if err == nil || (errors.As(err, &apiErr) && apiErr.StatusCode != 0 && !errors.Is(apiErr, ErrUnauthorized)) {
 		return nil

@@ -121,7 +121,7 @@ func checkChatHub(ctx context.Context, r *checkReport, cfg config.Config, timeou
 	defer cancel()
 	// CheckToken takes any answer but 401 for a yes; the status it got
 	// tells a wrong base URL (404, 403) or an unavailable ChatHub apart.
-	err = hub.CheckToken(ctx, 1)
+	err = hub.CheckToken(ctx, 0)
 	at := hub.BaseURL()
 	switch {
 	case errors.Is(err, chathub.ErrMisconfigured) || status == http.StatusNotFound || status == http.StatusForbidden:

@@ -51,11 +51,23 @@ func newGate(p *Pipeline) *gate {
 }
 
 // reset forgets what an earlier lead knew: the state is read again, and
-// the deactivations it counted come again with their messages.
+// the deactivations it counted come again with their messages. Those it
+// applied and could not write down yet are kept: they count.
 func (g *gate) reset() {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.orgs, g.counted = map[int]*orgGuard{}, map[string]int{}
+	old := g.orgs
+	g.mu.Unlock()
+	orgs := map[int]*orgGuard{}
+	for id, o := range old {
+		o.mu.Lock() // never under g.mu (see gate)
+		if len(o.unflushed) > 0 {
+			orgs[id] = &orgGuard{waiting: map[string]bool{}, admitted: map[string]bool{}, unflushed: cloneApplied(o.unflushed)}
+		}
+		o.mu.Unlock()
+	}
+	g.mu.Lock()
+	g.orgs, g.counted = orgs, map[string]int{}
+	g.mu.Unlock()
 }
 
 // org returns the organization's guard.
@@ -122,14 +134,18 @@ func (g *gate) Admit(org int, employeeID string, held uint64, now time.Time) gua
 	case len(o.st.Decisions) > 0 && !o.waiting[employeeID]:
 		// Held by a trip a person decided, though the record does not say
 		// so (a worker stopped between holding it and saving the
-		// record): the decision stands.
+		// record): it is held again, its record saved so, and looked at
+		// once more at once, to go the way of every decided hold (the
+		// entry is released only once that look is saved).
 		w, ok, err := g.p.ports.Guards.HeldOne(ctx, org, employeeID)
 		if err != nil {
 			return guard.Verdict{Wait: now.Add(time.Second)}
 		}
-		if d, decided := o.st.Decided(w.Held); ok && decided {
-			_ = g.p.ports.Guards.Release(ctx, org, []string{employeeID})
-			return guard.Verdict{Rejected: !d.Approve}
+		if _, decided := o.st.Decided(w.Held); ok && decided {
+			locked = false
+			o.mu.Unlock()
+			g.p.queue.wake(employeeID, false)
+			return guard.Verdict{Held: w.Held}
 		}
 	}
 	if !o.waiting[employeeID] {
