@@ -94,6 +94,9 @@ func (p *Pipeline) step(ctx context.Context, s *slot) {
 // when the store could not be read (the slot waits and tries again).
 func (p *Pipeline) open(ctx context.Context, s *slot) bool {
 	rec, rev, err := p.ports.Store.Get(ctx, s.id)
+	if err != nil && ctx.Err() != nil {
+		return false // the lead ended: the slot goes with it
+	}
 	if err != nil {
 		p.log.Warn().Err(err).Str("employee_id", hrevent.Clip(s.id)).Msg("cannot read the employee's record; trying again")
 		p.cfg.Metrics.Retry("store")

@@ -125,7 +125,9 @@ func (s *slot) wants(now time.Time) bool {
 	case len(s.ops) > 0:
 		return false
 	case len(s.triggers) > 0:
-		return true
+		// A slot pausing after trouble (its record could not be read)
+		// waits out its pause, whatever wakes it meanwhile.
+		return s.look != nil || !s.at.After(now)
 	case !s.at.IsZero() && s.at.After(now):
 		// Waiting for a time (the guard, a pause after trouble): a look's
 		// new events are looked at early.
@@ -167,7 +169,7 @@ func (q *queue) poke(s *slot, now time.Time) {
 // hires), then another new one while fewer than LooksMax are under way.
 // Once the worker stops, only looks under way go on.
 func (q *queue) next(ctx context.Context) *slot {
-	for {
+	for ctx.Err() == nil {
 		q.mu.Lock()
 		if q.draining {
 			q.urgent, q.fresh = unqueue(q.urgent), unqueue(q.fresh)
@@ -197,9 +199,9 @@ func (q *queue) next(ctx context.Context) *slot {
 		select {
 		case <-q.avail:
 		case <-ctx.Done():
-			return nil
 		}
 	}
+	return nil // the looks end, whatever is ready
 }
 
 // unqueue takes the slots out of a ready list, and returns it empty.

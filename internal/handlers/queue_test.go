@@ -40,3 +40,32 @@ func TestTimerLoopLetsGoOfAQueuedSlot(t *testing.T) {
 		t.Errorf("next gave %v, want the slot", got)
 	}
 }
+
+// TestPausedSlotWaitsOutItsPause: a slot pausing after trouble (its record
+// could not be read) is not made ready by a wake-up before its pause ends;
+// and once the looks' context is done, next hands out nothing, however
+// much is ready (a lead that ended looped over its slots, logging, for
+// ever).
+func TestPausedSlotWaitsOutItsPause(t *testing.T) {
+	q := newQueue(Config{LooksMax: 1})
+	q.mu.Lock()
+	s := q.slot("E-1")
+	s.at = time.Now().Add(time.Hour)
+	q.mu.Unlock()
+	q.trigger("E-1", nil, false)
+	q.mu.Lock()
+	ready := s.queued
+	q.mu.Unlock()
+	if ready {
+		t.Error("a wake-up made a pausing slot ready before its pause ended")
+	}
+	q.mu.Lock()
+	s.at = time.Time{}
+	q.poke(s, time.Now())
+	q.mu.Unlock()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if got := q.next(ctx); got != nil {
+		t.Error("next handed out a slot after the looks' context ended")
+	}
+}
