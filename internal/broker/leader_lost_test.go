@@ -42,20 +42,7 @@ func TestTakenOverWhileTheKeyCannotBeRead(t *testing.T) {
 	}
 	kv := &flakyGet{KeyValue: real}
 	l := broker.NewLeader(nc, kv, "w1", 10*time.Second, zerolog.Nop())
-	ctx, stop := context.WithCancel(t.Context())
-	ended := make(chan struct{})
-	lostAt := make(chan time.Time, 1)
-	go func() {
-		defer close(ended)
-		l.Lead(ctx, func(stop, lead context.Context) {
-			select {
-			case <-stop.Done():
-			case <-lead.Done():
-				lostAt <- time.Now()
-			}
-		})
-	}()
-	defer func() { stop(); <-ended }()
+	lostAt := lead(t, l)
 	await.True(t, 5*time.Second, l.Leads, "w1 leads")
 	start := time.Now()
 	await.True(t, 10*time.Second, func() bool { return time.Since(start) > 2500*time.Millisecond }, "a renewal to go through")
@@ -96,20 +83,7 @@ func TestCutOffLeaderStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := broker.NewLeader(nc, kv, "w1", time.Minute, zerolog.Nop())
-	ctx, stop := context.WithCancel(t.Context())
-	ended := make(chan struct{})
-	lost := make(chan time.Time, 1)
-	go func() {
-		defer close(ended)
-		l.Lead(ctx, func(stop, lead context.Context) {
-			select {
-			case <-stop.Done():
-			case <-lead.Done():
-				lost <- time.Now()
-			}
-		})
-	}()
-	defer func() { stop(); <-ended }()
+	lost := lead(t, l)
 	await.True(t, 5*time.Second, l.Leads, "w1 to lead")
 	ns.Shutdown()
 	ns.WaitForShutdown()

@@ -1,7 +1,6 @@
 package broker_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -31,20 +30,7 @@ func TestLeaseNamingThisWorkerIsItsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := broker.NewLeader(nc, kv, "w1", 10*time.Second, zerolog.Nop())
-	ctx, stop := context.WithCancel(t.Context())
-	ended := make(chan struct{})
-	lost := make(chan struct{})
-	go func() {
-		defer close(ended)
-		l.Lead(ctx, func(stop, lead context.Context) {
-			select {
-			case <-stop.Done():
-			case <-lead.Done():
-				close(lost)
-			}
-		})
-	}()
-	defer func() { stop(); <-ended }()
+	lost := lead(t, l)
 	await.True(t, 5*time.Second, l.Leads, "w1 to lead over a key that names it")
 	// Its renewal now finds a revision it did not expect, naming it.
 	rev, err := kv.Put(t.Context(), broker.LeaderKey, mine)
@@ -85,13 +71,7 @@ func TestStandbyWaitsOutABlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	standby := broker.NewLeader(nc, kv, "w2", time.Minute, zerolog.Nop())
-	ctx, stop := context.WithCancel(t.Context())
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended)
-		standby.Lead(ctx, func(stop, _ context.Context) { <-stop.Done() })
-	}()
-	defer func() { stop(); <-ended }()
+	lead(t, standby)
 
 	// A blink of a second and a half, twice.
 	for range 2 {
