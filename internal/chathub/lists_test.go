@@ -57,8 +57,11 @@ func TestListsOfAnySize(t *testing.T) {
 	})
 	t.Run("slow but moving", func(t *testing.T) {
 		t.Parallel()
+		// Paced on purpose: an operator every 20 ms, 600 ms in all.
 		url := listServer(t, func(w *bufio.Writer, flush func()) {
-			operators(w, 30, func(int) { flush(); time.Sleep(20 * time.Millisecond) })
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			operators(w, 30, func(int) { flush(); <-tick.C })
 		})
 		c := newClient(t, url, chathub.WithTimeout(200*time.Millisecond))
 		if ops, err := c.ListOperators(t.Context(), 24); err != nil || len(ops) != 30 {
@@ -67,14 +70,17 @@ func TestListsOfAnySize(t *testing.T) {
 	})
 	t.Run("stalled", func(t *testing.T) {
 		t.Parallel()
+		// The answer stops after two operators until the client gave up.
+		release := make(chan struct{})
 		url := listServer(t, func(w *bufio.Writer, flush func()) {
 			operators(w, 3, func(i int) {
 				if i == 1 {
 					flush()
-					time.Sleep(time.Second)
+					<-release
 				}
 			})
 		})
+		defer close(release)
 		c := newClient(t, url, chathub.WithTimeout(200*time.Millisecond))
 		_, err := c.ListOperators(t.Context(), 24)
 		assertClass(t, err, chathub.ErrTransient)
